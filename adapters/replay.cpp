@@ -1,0 +1,133 @@
+#include "adapters/replay.h"
+
+#include <filesystem>
+#include <fstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace ys {
+
+namespace {
+
+struct replay_record {
+  std::vector<std::string> completions;
+  std::size_t line = 0;
+};
+
+std::string record_id(const nlohmann::json& record, const std::string& file, std::size_t line) {
+  const auto it = record.find("id");
+  if (it == record.end()) throw input_error(file, line, "id", "missing");
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<long long>());
+  throw input_error(file, line, "id", "must be an integer or a string");
+}
+
+std::vector<std::string> record_completions(const nlohmann::json& record, const std::string& file,
+                                            std::size_t line) {
+  if (const auto it = record.find("completions"); it != record.end()) {
+    if (!it->is_array()) throw input_error(file, line, "completions", "must be an array of strings");
+    std::vector<std::string> texts;
+    for (const auto& text : *it) {
+      if (!text.is_string()) throw input_error(file, line, "completions", "must hold strings only");
+      texts.push_back(text.get<std::string>());
+    }
+    if (!texts.empty()) return texts;
+  }
+  if (const auto it = record.find("completion"); it != record.end()) {
+    if (!it->is_string()) throw input_error(file, line, "completion", "must be a string");
+    return {it->get<std::string>()};
+  }
+  throw input_error(file, line, "completion", "missing (need 'completion' or 'completions')");
+}
+
+class replay_backend final : public model_backend {
+ public:
+  explicit replay_backend(std::string path) : path_(std::move(path)) { load(); }
+
+  response generate(const request& req) override {
+    response reply;
+    const auto it = records_.find(req.sample_id);
+    if (it == records_.end()) {
+      reply.failure = error{error_code::not_found,
+                            fmt::format("no replay record for id '{}' in {}", req.sample_id, path_)};
+      return reply;
+    }
+    const auto& texts = it->second.completions;
+    const auto wanted = static_cast<std::size_t>(std::max(1, req.params.n));
+    if (texts.size() < wanted) {
+      reply.failure = error{error_code::not_found,
+                            fmt::format("{}:{}: record '{}' has {} completion(s), {} requested",
+                                        path_, it->second.line, req.sample_id, texts.size(),
+                                        wanted)};
+      return reply;
+    }
+    reply.texts.assign(texts.begin(), texts.begin() + static_cast<std::ptrdiff_t>(wanted));
+    reply.finish_reasons.assign(wanted, "replay");
+    return reply;
+  }
+
+  nlohmann::json describe() const override {
+    return {{"backend", "replay"}, {"path", path_}, {"records", records_.size()}};
+  }
+
+  std::string default_label() const override {
+    std::string name = std::filesystem::path(path_).filename().string();
+    if (name.size() > 6 && name.ends_with(".jsonl")) name.resize(name.size() - 6);
+    return name;
+  }
+
+  std::vector<std::string> coverage_warnings(const std::vector<std::string>& dataset_ids) override {
+    const std::unordered_set<std::string> known(dataset_ids.begin(), dataset_ids.end());
+    std::vector<std::string> unmatched;
+    for (const auto& [id, record] : records_) {
+      if (!known.count(id)) unmatched.push_back(id);
+    }
+    if (unmatched.empty()) return {};
+    std::sort(unmatched.begin(), unmatched.end());
+    std::string examples;
+    for (std::size_t i = 0; i < std::min<std::size_t>(5, unmatched.size()); ++i) {
+      examples += (i ? ", " : "") + unmatched[i];
+    }
+    return {fmt::format("{}: {} record(s) match no sample in the dataset (ids: {}{})", path_,
+                        unmatched.size(), examples, unmatched.size() > 5 ? ", ..." : "")};
+  }
+
+ private:
+  void load() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) throw input_error(fmt::format("{}: cannot open replay file", path_));
+    std::string line;
+    std::size_t line_number = 0;
+    while (std::getline(in, line)) {
+      ++line_number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto record = nlohmann::json::parse(line, nullptr, false);
+      if (record.is_discarded() || !record.is_object()) {
+        throw input_error(path_, line_number, "", "not a JSON object");
+      }
+      std::string id = record_id(record, path_, line_number);
+      auto texts = record_completions(record, path_, line_number);
+      auto [it, inserted] = records_.emplace(id, replay_record{std::move(texts), line_number});
+      if (!inserted) {
+        throw input_error(path_, line_number, "id",
+                          fmt::format("'{}' repeats the record on line {}", id, it->second.line));
+      }
+    }
+  }
+
+  std::string path_;
+  std::unordered_map<std::string, replay_record> records_;
+};
+
+}  // namespace
+
+std::unique_ptr<model_backend> make_replay_backend(const std::string& path,
+                                                   const backend_options& options) {
+  (void)options;
+  if (path.empty()) throw input_error("replay spec needs a file: replay:FILE.jsonl");
+  return std::make_unique<replay_backend>(path);
+}
+
+}  // namespace ys

@@ -1,0 +1,114 @@
+// The `yardstick` command: options and subcommands. Results go to stdout, progress and
+// diagnostics to stderr.
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "adapters/register.h"
+#include "cli/run_command.h"
+#include "tasks/register.h"
+
+namespace {
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 every sample was scored; 1 some samples failed (each is recorded with its "
+    "error in samples.jsonl); 2 unusable options or input (nothing was evaluated).";
+
+std::string default_out_dir() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return fmt::format("runs/{:%Y%m%d-%H%M%S}", fmt::gmtime(now));
+}
+
+void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& prompt_format) {
+  run.add_option("--task,-t", o.tasks, "Task(s) to evaluate, comma-separated: gsm8k")
+      ->required()
+      ->delimiter(',');
+  run.add_option("--model,-m", o.models,
+                 "Model spec, repeatable: openai:BASE_URL#MODEL or replay:FILE.jsonl")
+      ->required();
+  run.add_option("--label", o.labels,
+                 "Name shown for each --model, in the same order (default: model name or file)");
+  run.add_option("--dataset", o.task.dataset, "Dataset file (default: the task's shipped test set)");
+  run.add_option("--limit", o.limit, "Evaluate only the first N samples");
+  run.add_option("--shots,-k", o.task.shots, "Few-shot exemplars (GSM8K default: 8, from train)");
+  run.add_option("--samples", o.task.samples,
+                 "Completions per item; K > 1 adds maj@K and pass@K")
+      ->capture_default_str();
+  run.add_option("--concurrency,-c", o.concurrency, "Requests in flight at once")
+      ->capture_default_str();
+  run.add_option("--seed", o.task.seed, "Seed for exemplar choice and sampling")
+      ->capture_default_str();
+  run.add_option("--out,-o", o.out, "Output directory (default: runs/<UTC time>)");
+  run.add_option("--prompt-format", prompt_format, "chat (chat/completions) or completion")
+      ->check(CLI::IsMember({"chat", "completion"}))
+      ->capture_default_str();
+  run.add_option("--max-tokens", o.task.max_tokens, "Completion token limit (GSM8K default: 512)");
+  run.add_option("--temperature", o.task.temperature,
+                 "Sampling temperature (default: 0, or 0.7 with --samples > 1)");
+  run.add_option("--timeout", o.backend.timeout_s, "Seconds per HTTP attempt")
+      ->capture_default_str();
+  run.add_option("--max-retries", o.backend.max_retries,
+                 "Retries for 429/5xx/timeouts (never for 400/401/403/404)")
+      ->capture_default_str();
+  run.add_option("--api-key-env", o.backend.api_key_env,
+                 "Name of the environment variable holding the API key")
+      ->capture_default_str();
+  run.add_flag("--resume", o.resume, "Continue a run in --out: keep scored samples, redo the rest");
+  run.add_flag("--overwrite", o.overwrite, "Replace a run already in --out");
+  run.add_flag("--quiet,-q", o.quiet, "No progress line on stderr");
+}
+
+int list_command() {
+  ys::task_registry tasks("task");
+  ys::register_tasks(tasks);
+  ys::backend_registry backends("back end");
+  ys::register_backends(backends);
+  fmt::print("tasks:\n");
+  for (const auto& name : tasks.names()) fmt::print("  {:<12} {}\n", name, tasks.description(name));
+  fmt::print("back ends:\n");
+  for (const auto& name : backends.names()) {
+    fmt::print("  {:<12} {}\n", name, backends.description(name));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"yardstick: evaluation and benchmarking harness for large language models"};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "yardstick 0.1.0");
+
+  ys::run_command_options run_options;
+  std::string prompt_format = "chat";
+  auto* run = app.add_subcommand("run", "Evaluate tasks with one or more models");
+  run->footer(kExitCodesHelp);
+  add_run_options(*run, run_options, prompt_format);
+  app.add_subcommand("list", "List the registered tasks and back ends");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : ys::kExitUnusableInput;
+  }
+
+  try {
+    if (app.got_subcommand("list")) return list_command();
+    run_options.task.style =
+        prompt_format == "completion" ? ys::prompt_style::completion : ys::prompt_style::chat;
+    if (run_options.out.empty()) run_options.out = default_out_dir();
+    return ys::run_command(run_options);
+  } catch (const ys::input_error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return ys::kExitUnusableInput;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return ys::kExitUnusableInput;
+  }
+}

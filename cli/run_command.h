@@ -1,0 +1,41 @@
+// `yardstick run`: evaluate one or more tasks with one or more models.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/backend_options.h"
+#include "harness/task.h"
+
+namespace ys {
+
+// Exit codes, documented in --help and the README.
+inline constexpr int kExitOk = 0;              // every sample was scored
+inline constexpr int kExitSomeFailed = 1;      // some samples failed (recorded in samples.jsonl)
+inline constexpr int kExitUnusableInput = 2;   // bad options or input; nothing was evaluated
+
+struct run_command_options {
+  std::vector<std::string> tasks;
+  std::vector<std::string> models;
+  std::vector<std::string> labels;
+  std::optional<std::size_t> limit;
+  int concurrency = 8;
+  std::filesystem::path out;
+  bool resume = false;
+  bool overwrite = false;
+  bool quiet = false;
+  task_options task;
+  backend_options backend;
+};
+
+// Runs every (task, model) pair; prints the summary table on stdout. Returns an exit code.
+// Throws input_error for unusable options or input.
+int run_command(const run_command_options& options);
+
+// The model spec with credentials removed: URL userinfo and secret-looking query parameters.
+std::string redact_spec(const std::string& spec);
+
+}  // namespace ys

@@ -1,0 +1,82 @@
+#include "harness/run_files.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace ys {
+
+samples_writer::samples_writer(const std::filesystem::path& path) : path_(path) {
+  file_ = std::fopen(path.c_str(), "ab");
+  if (file_ == nullptr) throw input_error(fmt::format("{}: cannot open for writing", path.string()));
+}
+
+samples_writer::~samples_writer() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+void samples_writer::append(const sample_result& result) {
+  const std::string line = to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::lock_guard lock(mutex_);
+  std::fwrite(line.data(), 1, line.size(), file_);
+  std::fflush(file_);
+}
+
+std::vector<sample_result> read_samples(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw input_error(fmt::format("{}: cannot open", path.string()));
+  std::vector<sample_result> results;
+  std::string line;
+  std::size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    const bool last_line = in.peek() == std::char_traits<char>::eof();
+    auto parsed = nlohmann::json::parse(line, nullptr, false);
+    if (parsed.is_discarded()) {
+      if (last_line) break;  // a run killed mid-write leaves at most one partial line, at the end
+      throw input_error(path.string(), line_number, "", "not valid JSON");
+    }
+    try {
+      results.push_back(sample_result_from_json(parsed));
+    } catch (const input_error& e) {
+      throw input_error(path.string(), line_number, "", e.what());
+    }
+  }
+  return results;
+}
+
+void rewrite_samples(const std::filesystem::path& path, const std::vector<sample_result>& results) {
+  const auto temporary = std::filesystem::path(path.string() + ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw input_error(fmt::format("{}: cannot write", temporary.string()));
+    for (const auto& r : results) {
+      out << to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    }
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+void write_json_file(const std::filesystem::path& path, const nlohmann::json& value) {
+  const auto temporary = std::filesystem::path(path.string() + ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw input_error(fmt::format("{}: cannot write", temporary.string()));
+    out << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw input_error(fmt::format("{}: cannot open", path.string()));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw input_error(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
+  }
+}
+
+}  // namespace ys

@@ -1,0 +1,12 @@
+#include "tasks/register.h"
+
+#include "tasks/gsm8k.h"
+
+namespace ys {
+
+void register_tasks(task_registry& tasks) {
+  tasks.add("gsm8k", "grade-school math, exact numeric answer (maj@K, pass@K with --samples)",
+            make_gsm8k_task);
+}
+
+}  // namespace ys

@@ -1,0 +1,198 @@
+// End-to-end tests of the `yardstick` binary: exit codes, run files, resume, secrets.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "harness/run_files.h"
+#include "tests/support/temp_dir.h"
+
+namespace ys {
+namespace {
+
+const std::string kOutputs = std::string(YARDSTICK_DATASETS_DIR) + "/gsm8k/outputs/";
+
+struct command_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+command_result run_yardstick(const std::string& arguments, const testing::temp_dir& dir,
+                             const std::string& environment = "") {
+  const auto out = dir.path() / "stdout.txt";
+  const auto err = dir.path() / "stderr.txt";
+  const std::string command = environment + " " + YARDSTICK_BINARY + " " + arguments + " >" +
+                              out.string() + " 2>" + err.string();
+  const int status = std::system(command.c_str());  // NOLINT(concurrency-mt-unsafe)
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+std::size_t count_lines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  return lines;
+}
+
+TEST(Cli, ReplayRunWritesRunFilesAndTable) {
+  testing::temp_dir dir;
+  const auto out = dir.path() / "run";
+  const auto r = run_yardstick("run --task gsm8k --model replay:" + kOutputs +
+                                   "code-davinci-002.cot.jsonl --limit 40 -q --out " + out.string(),
+                               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("exact_match"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("code-davinci-002.cot"), std::string::npos) << r.out;
+  EXPECT_EQ(count_lines(out / "samples.jsonl"), 40u);
+
+  const auto run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["schema_version"], 1);
+  EXPECT_EQ(run["task"]["name"], "gsm8k");
+  EXPECT_EQ(run["task"]["task_version"], "1");
+  EXPECT_EQ(run["model"]["backend"], "replay");
+  EXPECT_EQ(run["counts"]["samples"], 40);
+  EXPECT_EQ(run["counts"]["scored"], 40);
+  EXPECT_EQ(run["counts"]["failed"], 0);
+  EXPECT_EQ(run["counts"]["dataset_samples"], 1319);
+  EXPECT_EQ(run["seed"], 1234);
+  EXPECT_TRUE(run["context"].contains("git_revision"));
+  EXPECT_TRUE(run["context"].contains("build_type"));
+  EXPECT_TRUE(run.contains("started_at"));
+  EXPECT_TRUE(run.contains("finished_at"));
+  const auto& em = run["metrics"]["exact_match"];
+  EXPECT_EQ(em["n"], 40);
+  const double value = em["value"].get<double>();
+  EXPECT_GT(value, 0.3);
+  EXPECT_LE(em["ci95"][0].get<double>(), value);
+  EXPECT_GE(em["ci95"][1].get<double>(), value);
+  EXPECT_GT(em["stderr"].get<double>(), 0.0);
+
+  // The samples agree with the aggregate.
+  double correct = 0;
+  for (const auto& s : read_samples(out / "samples.jsonl")) correct += s.metrics.at("exact_match");
+  EXPECT_DOUBLE_EQ(correct / 40.0, value);
+}
+
+TEST(Cli, UnknownTaskIsExitTwoWithSuggestion) {
+  testing::temp_dir dir;
+  const auto r = run_yardstick("run --task gsm8 --model replay:x.jsonl -q --out " +
+                                   (dir.path() / "o").string(),
+                               dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean 'gsm8k'?"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MissingOptionIsExitTwo) {
+  testing::temp_dir dir;
+  EXPECT_EQ(run_yardstick("run --task gsm8k", dir).exit_code, 2);
+  const auto help = run_yardstick("run --help", dir);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
+}
+
+TEST(Cli, MalformedDatasetNamesFileAndLineAndIsExitTwo) {
+  testing::temp_dir dir;
+  const auto data = dir.write("data.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}\n"
+                                            "{\"question\": \"q\"}\n");
+  const auto r = run_yardstick("run --task gsm8k --shots 0 --dataset " + data.string() +
+                                   " --model replay:" + kOutputs +
+                                   "code-davinci-002.cot.jsonl -q --out " +
+                                   (dir.path() / "o").string(),
+                               dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("data.jsonl:2: field 'answer': missing"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MissingReplayRecordsFailSamplesAndResumeFinishesThem) {
+  testing::temp_dir dir;
+  // A replay file with records for ids 0-4 of 10, as a run interrupted half-way would leave.
+  std::ifstream full(kOutputs + "text-davinci-002.cot.jsonl");
+  std::string line, partial, complete;
+  for (int i = 0; i < 10 && std::getline(full, line); ++i) {
+    complete += line + "\n";
+    if (i < 5) partial += line + "\n";
+  }
+  const auto partial_file = dir.write("partial.jsonl", partial);
+  const auto complete_file = dir.write("complete.jsonl", complete);
+  const auto out = (dir.path() / "run").string();
+
+  auto r = run_yardstick("run --task gsm8k --limit 10 -q --model replay:" + partial_file.string() +
+                             " --label tuned --out " + out,
+                         dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("5 sample(s) failed"), std::string::npos) << r.err;
+  auto run = read_json_file(std::filesystem::path(out) / "run.json");
+  EXPECT_EQ(run["counts"]["failed"], 5);
+  EXPECT_EQ(run["counts"]["scored"], 5);
+  EXPECT_EQ(run["failures"]["not_found"], 5);
+  EXPECT_EQ(count_lines(std::filesystem::path(out) / "samples.jsonl"), 10u);
+
+  // Re-running into the same directory without --resume would mix runs: refused.
+  r = run_yardstick("run --task gsm8k --limit 10 -q --model replay:" + complete_file.string() +
+                        " --label tuned --out " + out,
+                    dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+
+  r = run_yardstick("run --task gsm8k --limit 10 --model replay:" + complete_file.string() +
+                        " --label tuned --resume --out " + out,
+                    dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("5 sample(s) already scored, 5 to run"), std::string::npos) << r.err;
+  run = read_json_file(std::filesystem::path(out) / "run.json");
+  EXPECT_EQ(run["counts"]["failed"], 0);
+  EXPECT_EQ(run["counts"]["resumed"], 5);
+  EXPECT_EQ(count_lines(std::filesystem::path(out) / "samples.jsonl"), 10u);
+}
+
+TEST(Cli, TwoModelsGetOneRowAndOneDirectoryEach) {
+  testing::temp_dir dir;
+  const auto out = dir.path() / "pair";
+  const auto r = run_yardstick("run --task gsm8k --limit 20 -q --model replay:" + kOutputs +
+                                   "code-davinci-002.cot.jsonl --label base --model replay:" +
+                                   kOutputs + "text-davinci-002.cot.jsonl --label tuned --out " +
+                                   out.string(),
+                               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out / "base" / "run.json"));
+  EXPECT_TRUE(std::filesystem::exists(out / "tuned" / "run.json"));
+  EXPECT_NE(r.out.find("base"), std::string::npos);
+  EXPECT_NE(r.out.find("tuned"), std::string::npos);
+}
+
+TEST(Cli, ApiKeyNeverReachesOutputs) {
+  testing::temp_dir dir;
+  const std::string key = "sk-test-SECRET-0123456789";
+  const auto out = dir.path() / "run";
+  // Port 9 on loopback has no listener: every request fails fast, which is all this test needs.
+  const auto r = run_yardstick(
+      "run --task gsm8k --limit 3 --shots 0 --max-retries 0 --timeout 2 --api-key-env YS_TEST_KEY "
+      "--model 'openai:http://user:pw@127.0.0.1:9/v1#tiny' --out " +
+          out.string(),
+      dir, "YS_TEST_KEY=" + key);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  for (const auto& file : {out / "run.json", out / "samples.jsonl"}) {
+    const auto text = slurp(file);
+    EXPECT_FALSE(text.empty()) << file;
+    EXPECT_EQ(text.find(key), std::string::npos) << file;
+    EXPECT_EQ(text.find("pw@"), std::string::npos) << file;
+  }
+  EXPECT_EQ(r.out.find(key), std::string::npos);
+  EXPECT_EQ(r.err.find(key), std::string::npos);
+  const auto run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["failures"]["unavailable"], 3);
+}
+
+}  // namespace
+}  // namespace ys
