@@ -1,11 +1,15 @@
 // Final-answer extraction for tasks whose answer is one number (GSM8K and similar).
 //
 // Rules, in order (the README's "GSM8K answer extraction" section is the user-facing copy):
-//  1. The text is cut at the first stop sequence (the caller passes the task's stops).
-//  2. <think>...</think> blocks are removed (an unclosed <think> removes the rest; a stray
-//     </think> removes everything before it).
-//  3. The LAST explicit final-answer marker wins: `#### N`, `The answer is N` (also "the final
-//     answer is", any case), `\boxed{N}`. A marker with no number after it is skipped.
+//  1. <think>...</think> blocks are removed (an unclosed <think> removes the rest; a stray
+//     </think> removes everything before it). This comes first so that a stop sequence written
+//     inside the reasoning cannot hide the answer after it.
+//  2. The text is cut at the first stop sequence (the caller passes the task's stops).
+//  3. The LAST explicit final-answer marker wins: `#### N`, any "... answer is N" phrase (any
+//     case: "The answer is", "The final answer is", "My answer is"), `\boxed{N}`. The marker
+//     and its number share a line; a marker with no number after it is skipped. Where the
+//     marker's sentence continues with `=` ("The answer is 3 + 4 = 7."), the number after the
+//     last `=` is taken.
 //  4. Without a usable marker, the last number in the text.
 //  5. Nothing numeric: the answer is invalid and scores 0.
 // Numbers: optional sign, `$`, thousands separators (`8,000`, LaTeX `8{,}000`), decimals, a
@@ -39,7 +43,7 @@ std::string_view remove_reasoning(std::string_view text, std::string& scratch);
 // Rules 3-5 on text that is already truncated and free of reasoning.
 extraction extract_answer(std::string_view text);
 
-// All rules: truncation, reasoning removal, extraction.
+// All rules: reasoning removal, truncation, extraction.
 extraction extract_final_answer(std::string_view completion, const std::vector<std::string>& stops);
 
 // Parses a gold answer such as "1,234", "-5", "18.0", "$3.50". Empty when not a number.
