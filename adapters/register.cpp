@@ -17,10 +17,10 @@ std::unique_ptr<model_backend> create_backend(const backend_registry& backends,
                                               const backend_options& options) {
   const auto colon = spec.find(':');
   if (colon == std::string::npos) {
-    throw input_error(fmt::format(
-        "model spec '{}' has no back end; expected SCHEME:TARGET such as "
-        "openai:http://127.0.0.1:8000/v1#MODEL or replay:FILE.jsonl",
-        spec));
+    throw input_error(
+        fmt::format("model spec '{}' has no back end; expected SCHEME:TARGET such as "
+                    "openai:http://127.0.0.1:8000/v1#MODEL or replay:FILE.jsonl",
+                    spec));
   }
   return backends.create(spec.substr(0, colon), spec.substr(colon + 1), options);
 }

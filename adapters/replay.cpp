@@ -27,7 +27,8 @@ std::string record_id(const nlohmann::json& record, const std::string& file, std
 std::vector<std::string> record_completions(const nlohmann::json& record, const std::string& file,
                                             std::size_t line) {
   if (const auto it = record.find("completions"); it != record.end()) {
-    if (!it->is_array()) throw input_error(file, line, "completions", "must be an array of strings");
+    if (!it->is_array())
+      throw input_error(file, line, "completions", "must be an array of strings");
     std::vector<std::string> texts;
     for (const auto& text : *it) {
       if (!text.is_string()) throw input_error(file, line, "completions", "must hold strings only");
@@ -50,17 +51,17 @@ class replay_backend final : public model_backend {
     response reply;
     const auto it = records_.find(req.sample_id);
     if (it == records_.end()) {
-      reply.failure = error{error_code::not_found,
-                            fmt::format("no replay record for id '{}' in {}", req.sample_id, path_)};
+      reply.failure = error{error_code::not_found, fmt::format("no replay record for id '{}' in {}",
+                                                               req.sample_id, path_)};
       return reply;
     }
     const auto& texts = it->second.completions;
     const auto wanted = static_cast<std::size_t>(std::max(1, req.params.n));
     if (texts.size() < wanted) {
-      reply.failure = error{error_code::not_found,
-                            fmt::format("{}:{}: record '{}' has {} completion(s), {} requested",
-                                        path_, it->second.line, req.sample_id, texts.size(),
-                                        wanted)};
+      reply.failure =
+          error{error_code::not_found,
+                fmt::format("{}:{}: record '{}' has {} completion(s), {} requested", path_,
+                            it->second.line, req.sample_id, texts.size(), wanted)};
       return reply;
     }
     reply.texts.assign(texts.begin(), texts.begin() + static_cast<std::ptrdiff_t>(wanted));

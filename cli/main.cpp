@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <exception>
 
-#include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "adapters/register.h"
 #include "cli/run_command.h"
@@ -32,11 +32,11 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
       ->required();
   run.add_option("--label", o.labels,
                  "Name shown for each --model, in the same order (default: model name or file)");
-  run.add_option("--dataset", o.task.dataset, "Dataset file (default: the task's shipped test set)");
+  run.add_option("--dataset", o.task.dataset,
+                 "Dataset file (default: the task's shipped test set)");
   run.add_option("--limit", o.limit, "Evaluate only the first N samples");
   run.add_option("--shots,-k", o.task.shots, "Few-shot exemplars (GSM8K default: 8, from train)");
-  run.add_option("--samples", o.task.samples,
-                 "Completions per item; K > 1 adds maj@K and pass@K")
+  run.add_option("--samples", o.task.samples, "Completions per item; K > 1 adds maj@K and pass@K")
       ->capture_default_str();
   run.add_option("--concurrency,-c", o.concurrency, "Requests in flight at once")
       ->capture_default_str();
@@ -68,7 +68,8 @@ int list_command() {
   ys::backend_registry backends("back end");
   ys::register_backends(backends);
   fmt::print("tasks:\n");
-  for (const auto& name : tasks.names()) fmt::print("  {:<12} {}\n", name, tasks.description(name));
+  for (const auto& name : tasks.names())
+    fmt::print("  {:<12} {}\n", name, tasks.description(name));
   fmt::print("back ends:\n");
   for (const auto& name : backends.names()) {
     fmt::print("  {:<12} {}\n", name, backends.description(name));

@@ -54,7 +54,8 @@ std::string redact_query(const std::string& query) {
 double percentile(std::vector<double> values, double fraction) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
+  const auto index =
+      static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
   return values[std::min(index, values.size() - 1)];
 }
 
@@ -75,7 +76,8 @@ std::map<std::string, sample_result> resumable_results(const std::filesystem::pa
   std::map<std::string, sample_result> kept;
   if (!std::filesystem::exists(samples_path)) return kept;
   std::map<std::string, const sample*> by_id;
-  for (const auto& item : items) by_id[item.id] = &item;
+  for (const auto& item : items)
+    by_id[item.id] = &item;
   for (auto& result : read_samples(samples_path)) {
     if (result.failure) continue;
     const auto it = by_id.find(result.id);
@@ -95,7 +97,8 @@ void prepare_dir(const std::filesystem::path& dir, const run_command_options& op
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw input_error(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
+  if (ec)
+    throw input_error(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
   if (options.overwrite) {
     std::filesystem::remove(samples_path, ec);
     std::filesystem::remove(dir / kRunFile, ec);
@@ -126,19 +129,21 @@ nlohmann::json usage_and_latency(const std::vector<sample_result>& results) {
     if (!r.failure && r.attempts > 0) latencies.push_back(r.latency_s);
   }
   double total_latency = 0.0;
-  for (double l : latencies) total_latency += l;
-  return {{"usage",
-           {{"prompt_tokens", usage.prompt_tokens},
-            {"completion_tokens", usage.completion_tokens},
-            {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
-            {"http_attempts", attempts}}},
-          {"latency",
-           {{"requests_timed", latencies.size()},
-            {"total_s", total_latency},
-            {"mean_s", latencies.empty() ? 0.0 : total_latency / static_cast<double>(latencies.size())},
-            {"p50_s", percentile(latencies, 0.50)},
-            {"p90_s", percentile(latencies, 0.90)},
-            {"p99_s", percentile(latencies, 0.99)}}}};
+  for (double l : latencies)
+    total_latency += l;
+  return {
+      {"usage",
+       {{"prompt_tokens", usage.prompt_tokens},
+        {"completion_tokens", usage.completion_tokens},
+        {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
+        {"http_attempts", attempts}}},
+      {"latency",
+       {{"requests_timed", latencies.size()},
+        {"total_s", total_latency},
+        {"mean_s", latencies.empty() ? 0.0 : total_latency / static_cast<double>(latencies.size())},
+        {"p50_s", percentile(latencies, 0.50)},
+        {"p90_s", percentile(latencies, 0.90)},
+        {"p99_s", percentile(latencies, 0.99)}}}};
 }
 
 nlohmann::json failure_counts(const std::vector<sample_result>& results) {
@@ -157,12 +162,14 @@ evaluated_run evaluate_pair(const run_command_options& options, const task_regis
   auto evaluated = tasks.create(task_name, options.task);
   const auto all_items = evaluated->load();
   std::vector<std::string> all_ids;
-  for (const auto& item : all_items) all_ids.push_back(item.id);
+  for (const auto& item : all_items)
+    all_ids.push_back(item.id);
   std::vector<sample> items = all_items;
   if (options.limit && *options.limit < items.size()) items.resize(*options.limit);
 
   std::vector<std::string> warnings = backend.coverage_warnings(all_ids);
-  for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+  for (const auto& w : warnings)
+    fmt::print(stderr, "warning: {}\n", w);
 
   const auto dir = run_dir(options, task_name, label);
   prepare_dir(dir, options);
@@ -196,12 +203,15 @@ evaluated_run evaluate_pair(const run_command_options& options, const task_regis
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::map<std::string, sample_result> by_id = std::move(kept);
-  for (auto& r : fresh) by_id[r.id] = std::move(r);
+  for (auto& r : fresh)
+    by_id[r.id] = std::move(r);
   std::vector<sample_result> results;
-  for (const auto& item : items) results.push_back(by_id.at(item.id));
+  for (const auto& item : items)
+    results.push_back(by_id.at(item.id));
 
   std::size_t failed = 0;
-  for (const auto& r : results) failed += r.failure ? 1 : 0;
+  for (const auto& r : results)
+    failed += r.failure ? 1 : 0;
   if (failed > 0) {
     const auto first = std::find_if(results.begin(), results.end(),
                                     [](const auto& r) { return r.failure.has_value(); });
@@ -242,9 +252,10 @@ evaluated_run evaluate_pair(const run_command_options& options, const task_regis
 
 void print_summary_table(const std::vector<evaluated_run>& runs) {
   std::size_t label_width = 5;
-  for (const auto& run : runs) label_width = std::max(label_width, run.label.size());
-  fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}  {:<15} {:>6}\n", "task", "model",
-             label_width, "n", "failed", "metric", "value", "95% CI", "stderr");
+  for (const auto& run : runs)
+    label_width = std::max(label_width, run.label.size());
+  fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}  {:<15} {:>6}\n", "task", "model", label_width,
+             "n", "failed", "metric", "value", "95% CI", "stderr");
   for (const auto& run : runs) {
     const auto& counts = run.summary["counts"];
     for (const auto& [name, m] : run.summary["metrics"].items()) {
@@ -257,7 +268,8 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
     }
   }
   fmt::print("(values in percent; results in:");
-  for (const auto& run : runs) fmt::print(" {}", run.dir.string());
+  for (const auto& run : runs)
+    fmt::print(" {}", run.dir.string());
   fmt::print(")\n");
 }
 
@@ -310,8 +322,8 @@ int run_command(const run_command_options& options) {
   for (std::size_t i = 0; i < labels.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (labels[i] == labels[j]) {
-        throw input_error(fmt::format("two models share the label '{}'; give --label per model",
-                                      labels[i]));
+        throw input_error(
+            fmt::format("two models share the label '{}'; give --label per model", labels[i]));
       }
     }
   }
@@ -319,8 +331,8 @@ int run_command(const run_command_options& options) {
   std::vector<evaluated_run> runs;
   for (const auto& task_name : options.tasks) {
     for (std::size_t i = 0; i < models.size(); ++i) {
-      runs.push_back(evaluate_pair(options, tasks, task_name, options.models[i], *models[i],
-                                   labels[i]));
+      runs.push_back(
+          evaluate_pair(options, tasks, task_name, options.models[i], *models[i], labels[i]));
     }
   }
   print_summary_table(runs);

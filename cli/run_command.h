@@ -13,9 +13,9 @@
 namespace ys {
 
 // Exit codes, documented in --help and the README.
-inline constexpr int kExitOk = 0;              // every sample was scored
-inline constexpr int kExitSomeFailed = 1;      // some samples failed (recorded in samples.jsonl)
-inline constexpr int kExitUnusableInput = 2;   // bad options or input; nothing was evaluated
+inline constexpr int kExitOk = 0;             // every sample was scored
+inline constexpr int kExitSomeFailed = 1;     // some samples failed (recorded in samples.jsonl)
+inline constexpr int kExitUnusableInput = 2;  // bad options or input; nothing was evaluated
 
 struct run_command_options {
   std::vector<std::string> tasks;

@@ -12,9 +12,15 @@
 
 namespace ys {
 
-std::string yardstick_version() { return YARDSTICK_VERSION; }
-std::string git_revision() { return YARDSTICK_GIT_REVISION; }
-std::string build_type() { return YARDSTICK_BUILD_TYPE; }
+std::string yardstick_version() {
+  return YARDSTICK_VERSION;
+}
+std::string git_revision() {
+  return YARDSTICK_GIT_REVISION;
+}
+std::string build_type() {
+  return YARDSTICK_BUILD_TYPE;
+}
 
 namespace {
 
@@ -55,8 +61,8 @@ nlohmann::json build_context() {
   j["build_type"] = build_type();
   j["compiler"] = compiler();
   j["libraries"] = {
-      {"fmt", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100,
-                          FMT_VERSION % 100)},
+      {"fmt",
+       fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)},
       {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR,
                                     NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH)}};
   j["host"] = {{"name", host_name()},
@@ -78,7 +84,8 @@ std::string utc_timestamp() {
   const auto now = std::chrono::system_clock::now();
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms);
 }
 
 }  // namespace ys

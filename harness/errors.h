@@ -11,15 +11,15 @@ namespace ys {
 
 // A fixed set of codes so that results from different back ends aggregate and compare.
 enum class error_code {
-  invalid_argument,   // the request itself is wrong (HTTP 400, 404, 422)
-  unauthenticated,    // HTTP 401, 403
-  rate_limited,       // HTTP 429 after the retries ran out
-  deadline_exceeded,  // the per-request timeout fired on every attempt
-  unavailable,        // connection refused, HTTP 502/503/504, transport errors
-  server_error,       // HTTP 500 and other 5xx after the retries ran out
-  malformed_response, // the server answered 2xx with a body we cannot read
-  not_found,          // a replay file has no record for this sample
-  internal,           // a bug in yardstick: never expected
+  invalid_argument,    // the request itself is wrong (HTTP 400, 404, 422)
+  unauthenticated,     // HTTP 401, 403
+  rate_limited,        // HTTP 429 after the retries ran out
+  deadline_exceeded,   // the per-request timeout fired on every attempt
+  unavailable,         // connection refused, HTTP 502/503/504, transport errors
+  server_error,        // HTTP 500 and other 5xx after the retries ran out
+  malformed_response,  // the server answered 2xx with a body we cannot read
+  not_found,           // a replay file has no record for this sample
+  internal,            // a bug in yardstick: never expected
 };
 
 std::string_view to_string(error_code code);

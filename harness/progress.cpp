@@ -15,8 +15,7 @@ std::string format_duration(double seconds) {
   return h > 0 ? fmt::format("{}:{:02}:{:02}", h, m, s) : fmt::format("{}:{:02}", m, s);
 }
 
-progress_meter::progress_meter(std::string label, std::size_t total, bool enabled,
-                               std::FILE* sink)
+progress_meter::progress_meter(std::string label, std::size_t total, bool enabled, std::FILE* sink)
     : label_(std::move(label)),
       total_(total),
       enabled_(enabled),

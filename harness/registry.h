@@ -43,7 +43,8 @@ class registry {
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const auto& [name, e] : entries_) out.push_back(name);
+    for (const auto& [name, e] : entries_)
+      out.push_back(name);
     return out;
   }
 

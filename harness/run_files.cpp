@@ -9,7 +9,8 @@ namespace ys {
 
 samples_writer::samples_writer(const std::filesystem::path& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "ab");
-  if (file_ == nullptr) throw input_error(fmt::format("{}: cannot open for writing", path.string()));
+  if (file_ == nullptr)
+    throw input_error(fmt::format("{}: cannot open for writing", path.string()));
 }
 
 samples_writer::~samples_writer() {
@@ -17,7 +18,8 @@ samples_writer::~samples_writer() {
 }
 
 void samples_writer::append(const sample_result& result) {
-  const std::string line = to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string line =
+      to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::lock_guard lock(mutex_);
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fflush(file_);

@@ -65,7 +65,8 @@ std::vector<sample_result> run_samples(const task& evaluated, model_backend& bac
   const auto workers = static_cast<std::size_t>(std::max(1, options.concurrency));
   std::vector<std::jthread> pool;
   pool.reserve(std::min(workers, items.size()));
-  for (std::size_t w = 0; w < std::min(workers, items.size()); ++w) pool.emplace_back(worker);
+  for (std::size_t w = 0; w < std::min(workers, items.size()); ++w)
+    pool.emplace_back(worker);
   pool.clear();  // joins
   return results;
 }

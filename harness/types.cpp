@@ -15,7 +15,8 @@ nlohmann::json request_identity(const request& req) {
   j["chat"] = req.chat;
   if (req.chat) {
     j["messages"] = nlohmann::json::array();
-    for (const auto& m : req.messages) j["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    for (const auto& m : req.messages)
+      j["messages"].push_back({{"role", m.role}, {"content", m.content}});
   } else {
     j["prompt"] = req.prompt;
   }
@@ -35,10 +36,10 @@ nlohmann::json error_json(const error& e) {
 }
 
 error_code error_code_from_string(const std::string& s) {
-  for (auto code : {error_code::invalid_argument, error_code::unauthenticated,
-                    error_code::rate_limited, error_code::deadline_exceeded,
-                    error_code::unavailable, error_code::server_error,
-                    error_code::malformed_response, error_code::not_found}) {
+  for (auto code :
+       {error_code::invalid_argument, error_code::unauthenticated, error_code::rate_limited,
+        error_code::deadline_exceeded, error_code::unavailable, error_code::server_error,
+        error_code::malformed_response, error_code::not_found}) {
     if (to_string(code) == s) return code;
   }
   return error_code::internal;
@@ -50,11 +51,11 @@ std::string request::content_hash() const {
   // The key order of nlohmann::json objects is sorted, so dump() is canonical.
   const std::string canonical = request_identity(*this).dump();
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
-         digest.data());
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest.data());
   std::string hex;
   hex.reserve(32);
-  for (std::size_t i = 0; i < 16; ++i) hex += fmt::format("{:02x}", digest[i]);
+  for (std::size_t i = 0; i < 16; ++i)
+    hex += fmt::format("{:02x}", digest[i]);
   return hex;
 }
 
@@ -89,8 +90,8 @@ sample_result sample_result_from_json(const nlohmann::json& j) {
     r.gold = field("gold");
     r.metrics = field("metrics").get<std::map<std::string, double>>();
     if (const auto& e = field("error"); !e.is_null()) {
-      r.failure = error{error_code_from_string(e.value("code", "internal")),
-                        e.value("message", ""), e.value("http_status", 0)};
+      r.failure = error{error_code_from_string(e.value("code", "internal")), e.value("message", ""),
+                        e.value("http_status", 0)};
     }
     if (j.contains("usage")) {
       r.usage.prompt_tokens = j["usage"].value("prompt_tokens", std::int64_t{0});

@@ -13,7 +13,8 @@ interval wilson_interval(double successes, std::size_t n, double z) {
   const double z2 = z * z;
   const double denominator = 1.0 + z2 / count;
   const double centre = (p + z2 / (2.0 * count)) / denominator;
-  const double half = z * std::sqrt(p * (1.0 - p) / count + z2 / (4.0 * count * count)) / denominator;
+  const double half =
+      z * std::sqrt(p * (1.0 - p) / count + z2 / (4.0 * count * count)) / denominator;
   return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
@@ -29,7 +30,8 @@ summary summarize(const std::vector<double>& values, bool binary) {
   s.mean = std::accumulate(values.begin(), values.end(), 0.0) / count;
   if (values.size() > 1) {
     double squares = 0.0;
-    for (double v : values) squares += (v - s.mean) * (v - s.mean);
+    for (double v : values)
+      squares += (v - s.mean) * (v - s.mean);
     s.stderr_of_mean = std::sqrt(squares / (count - 1.0)) / std::sqrt(count);
   }
   if (binary) {

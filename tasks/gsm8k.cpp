@@ -51,7 +51,8 @@ class gsm8k_task final : public task {
 
   nlohmann::json describe() const override {
     nlohmann::json exemplar_ids = nlohmann::json::array();
-    for (auto index : exemplar_indexes_) exemplar_ids.push_back(index);
+    for (auto index : exemplar_indexes_)
+      exemplar_ids.push_back(index);
     return {{"task_version", "1"},
             {"prompt_version", "1"},
             {"scorer_version", "1"},
@@ -72,8 +73,8 @@ class gsm8k_task final : public task {
     items.reserve(problems.size());
     for (std::size_t i = 0; i < problems.size(); ++i) {
       if (problems[i].question.empty()) continue;  // a blank line keeps its line number as id
-      items.push_back(sample{std::to_string(i), {{"question", problems[i].question}},
-                             problems[i].final_answer});
+      items.push_back(sample{
+          std::to_string(i), {{"question", problems[i].question}}, problems[i].final_answer});
     }
     return items;
   }
@@ -120,11 +121,10 @@ class gsm8k_task final : public task {
       result.details["majority_answer"] = vote ? numeric::canonical_text(*vote) : "[invalid]";
     }
     if (!answers.empty()) {
-      result.details["answer_source"] = answers.front().source == numeric::answer_source::marker
-                                            ? "marker"
-                                        : answers.front().source == numeric::answer_source::none
-                                            ? "none"
-                                            : "last_number";
+      result.details["answer_source"] =
+          answers.front().source == numeric::answer_source::marker ? "marker"
+          : answers.front().source == numeric::answer_source::none ? "none"
+                                                                   : "last_number";
     }
     return result;
   }
@@ -155,7 +155,8 @@ class gsm8k_task final : public task {
       throw input_error(fmt::format("--shots {} exceeds the {} problems in {}", shots_,
                                     train.size(), train_.string()));
     }
-    exemplar_indexes_ = seeded_sample(train.size(), static_cast<std::size_t>(shots_), options_.seed);
+    exemplar_indexes_ =
+        seeded_sample(train.size(), static_cast<std::size_t>(shots_), options_.seed);
     for (auto index : exemplar_indexes_) {
       exemplars_.emplace_back(train[index].question, gsm8k_exemplar_answer(train[index]));
     }
@@ -176,7 +177,8 @@ class gsm8k_task final : public task {
 
   std::string completion_prompt(const std::string& question) const {
     std::string prompt = std::string(kInstruction) + "\n\n";
-    for (const auto& [q, a] : exemplars_) prompt += fmt::format("Question: {}\nAnswer: {}\n\n", q, a);
+    for (const auto& [q, a] : exemplars_)
+      prompt += fmt::format("Question: {}\nAnswer: {}\n\n", q, a);
     prompt += fmt::format("Question: {}\nAnswer:", question);
     return prompt;
   }
@@ -186,8 +188,9 @@ class gsm8k_task final : public task {
     std::vector<std::pair<double, int>> tally;
     for (const auto& a : answers) {
       if (!a.value) continue;
-      auto it = std::find_if(tally.begin(), tally.end(),
-                             [&](const auto& t) { return numeric::same_number(t.first, *a.value); });
+      auto it = std::find_if(tally.begin(), tally.end(), [&](const auto& t) {
+        return numeric::same_number(t.first, *a.value);
+      });
       if (it == tally.end()) {
         tally.emplace_back(*a.value, 1);
       } else {
@@ -276,7 +279,8 @@ std::string gsm8k_exemplar_answer(const gsm8k_problem& problem) {
 std::vector<std::size_t> seeded_sample(std::size_t population, std::size_t count,
                                        std::uint64_t seed) {
   std::vector<std::size_t> order(population);
-  for (std::size_t i = 0; i < population; ++i) order[i] = i;
+  for (std::size_t i = 0; i < population; ++i)
+    order[i] = i;
   std::mt19937_64 generator(seed);  // its output sequence is fixed by the standard
   count = std::min(count, population);
   for (std::size_t i = 0; i < count; ++i) {

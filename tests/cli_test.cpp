@@ -41,7 +41,8 @@ command_result run_yardstick(const std::string& arguments, const testing::temp_d
 std::size_t count_lines(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  for (std::string line; std::getline(in, line);)
+    lines += line.empty() ? 0 : 1;
   return lines;
 }
 
@@ -80,15 +81,15 @@ TEST(Cli, ReplayRunWritesRunFilesAndTable) {
 
   // The samples agree with the aggregate.
   double correct = 0;
-  for (const auto& s : read_samples(out / "samples.jsonl")) correct += s.metrics.at("exact_match");
+  for (const auto& s : read_samples(out / "samples.jsonl"))
+    correct += s.metrics.at("exact_match");
   EXPECT_DOUBLE_EQ(correct / 40.0, value);
 }
 
 TEST(Cli, UnknownTaskIsExitTwoWithSuggestion) {
   testing::temp_dir dir;
-  const auto r = run_yardstick("run --task gsm8 --model replay:x.jsonl -q --out " +
-                                   (dir.path() / "o").string(),
-                               dir);
+  const auto r = run_yardstick(
+      "run --task gsm8 --model replay:x.jsonl -q --out " + (dir.path() / "o").string(), dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("did you mean 'gsm8k'?"), std::string::npos) << r.err;
 }
@@ -103,13 +104,13 @@ TEST(Cli, MissingOptionIsExitTwo) {
 
 TEST(Cli, MalformedDatasetNamesFileAndLineAndIsExitTwo) {
   testing::temp_dir dir;
-  const auto data = dir.write("data.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}\n"
-                                            "{\"question\": \"q\"}\n");
-  const auto r = run_yardstick("run --task gsm8k --shots 0 --dataset " + data.string() +
-                                   " --model replay:" + kOutputs +
-                                   "code-davinci-002.cot.jsonl -q --out " +
-                                   (dir.path() / "o").string(),
-                               dir);
+  const auto data = dir.write("data.jsonl",
+                              "{\"question\": \"q\", \"answer\": \"#### 1\"}\n"
+                              "{\"question\": \"q\"}\n");
+  const auto r = run_yardstick(
+      "run --task gsm8k --shots 0 --dataset " + data.string() + " --model replay:" + kOutputs +
+          "code-davinci-002.cot.jsonl -q --out " + (dir.path() / "o").string(),
+      dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("data.jsonl:2: field 'answer': missing"), std::string::npos) << r.err;
 }
@@ -159,11 +160,11 @@ TEST(Cli, MissingReplayRecordsFailSamplesAndResumeFinishesThem) {
 TEST(Cli, TwoModelsGetOneRowAndOneDirectoryEach) {
   testing::temp_dir dir;
   const auto out = dir.path() / "pair";
-  const auto r = run_yardstick("run --task gsm8k --limit 20 -q --model replay:" + kOutputs +
-                                   "code-davinci-002.cot.jsonl --label base --model replay:" +
-                                   kOutputs + "text-davinci-002.cot.jsonl --label tuned --out " +
-                                   out.string(),
-                               dir);
+  const auto r =
+      run_yardstick("run --task gsm8k --limit 20 -q --model replay:" + kOutputs +
+                        "code-davinci-002.cot.jsonl --label base --model replay:" + kOutputs +
+                        "text-davinci-002.cot.jsonl --label tuned --out " + out.string(),
+                    dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(out / "base" / "run.json"));
   EXPECT_TRUE(std::filesystem::exists(out / "tuned" / "run.json"));

@@ -59,7 +59,8 @@ void expect_load_error(const std::string& content, const std::string& expected) 
 
 TEST(Gsm8kLoader, BadLinesNameFileLineAndField) {
   const std::string good = R"({"question": "q", "answer": "a\n#### 4"})";
-  expect_load_error(good + "\n{\"answer\": \"#### 1\"}\n", "bad.jsonl:2: field 'question': missing");
+  expect_load_error(good + "\n{\"answer\": \"#### 1\"}\n",
+                    "bad.jsonl:2: field 'question': missing");
   expect_load_error(good + "\n" + good + "\n{\"question\": \"q\", \"answer\": \"no marker\"}\n",
                     "bad.jsonl:3: field 'answer': no final '#### N' line");
   expect_load_error(R"({"question": "q", "answer": "#### four"})", "'four' is not a number");
@@ -69,8 +70,10 @@ TEST(Gsm8kLoader, BadLinesNameFileLineAndField) {
 }
 
 TEST(Gsm8kPrompt, ExemplarAnswersDropCalculatorAnnotations) {
-  gsm8k_problem p{"q", "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes "
-                       "9 * 2 = $<<9*2=18>>18.\n#### 18", "18"};
+  gsm8k_problem p{"q",
+                  "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes "
+                  "9 * 2 = $<<9*2=18>>18.\n#### 18",
+                  "18"};
   EXPECT_EQ(gsm8k_exemplar_answer(p),
             "Janet sells 16 - 3 - 4 = 9 duck eggs a day. She makes 9 * 2 = $18. The answer is 18.");
 }
@@ -80,7 +83,8 @@ TEST(Gsm8kPrompt, SeededSampleIsDeterministicAndDistinct) {
   EXPECT_EQ(a, seeded_sample(7473, 8, 1234));
   EXPECT_NE(a, seeded_sample(7473, 8, 1235));
   EXPECT_EQ(std::set<std::size_t>(a.begin(), a.end()).size(), 8u);
-  for (auto i : a) EXPECT_LT(i, 7473u);
+  for (auto i : a)
+    EXPECT_LT(i, 7473u);
 }
 
 TEST(Gsm8kPrompt, ChatPromptIsMultiTurnWithTrainExemplars) {
@@ -125,9 +129,9 @@ TEST(Gsm8kPrompt, CompletionPromptEndsAtTheAnswerCue) {
 TEST(Gsm8kScore, StopSequencesCutAnInventedNextQuestion) {
   auto t = fixture_task(0);
   const auto items = t->load();
-  const auto result = t->score(
-      items[0], reply_with({"She makes $18. The answer is 18.\n\nQuestion: A new one? "
-                            "The answer is 7."}));
+  const auto result =
+      t->score(items[0], reply_with({"She makes $18. The answer is 18.\n\nQuestion: A new one? "
+                                     "The answer is 7."}));
   EXPECT_EQ(result.extracted, std::vector<std::string>{"18"});
   EXPECT_DOUBLE_EQ(result.metrics.at("exact_match"), 1.0);
   EXPECT_DOUBLE_EQ(result.metrics.at("invalid"), 0.0);

@@ -32,7 +32,8 @@ TEST(Replay, ReadsIntegerAndStringIdsAndBothCompletionFields) {
 
 TEST(Replay, MissingRecordIsAFailedSampleNotACrash) {
   testing::temp_dir dir;
-  auto backend = make_replay_backend(dir.write("m.jsonl", "{\"id\": 0, \"completion\": \"A\"}\n"), {});
+  auto backend =
+      make_replay_backend(dir.write("m.jsonl", "{\"id\": 0, \"completion\": \"A\"}\n"), {});
   auto reply = backend->generate(ask("5"));
   ASSERT_TRUE(reply.failure);
   EXPECT_EQ(reply.failure->code, error_code::not_found);
@@ -41,7 +42,8 @@ TEST(Replay, MissingRecordIsAFailedSampleNotACrash) {
 
 TEST(Replay, TooFewCompletionsForRequestedSamplesFails) {
   testing::temp_dir dir;
-  auto backend = make_replay_backend(dir.write("m.jsonl", "{\"id\": 0, \"completion\": \"A\"}\n"), {});
+  auto backend =
+      make_replay_backend(dir.write("m.jsonl", "{\"id\": 0, \"completion\": \"A\"}\n"), {});
   auto reply = backend->generate(ask("0", 4));
   ASSERT_TRUE(reply.failure);
   EXPECT_NE(reply.failure->message.find("1 completion(s), 4 requested"), std::string::npos);
@@ -50,7 +52,8 @@ TEST(Replay, TooFewCompletionsForRequestedSamplesFails) {
 TEST(Replay, ReportsRecordsThatMatchNoSample) {
   testing::temp_dir dir;
   auto backend = make_replay_backend(
-      dir.write("m.jsonl", "{\"id\": 0, \"completion\": \"A\"}\n{\"id\": 9, \"completion\": \"B\"}\n"),
+      dir.write("m.jsonl",
+                "{\"id\": 0, \"completion\": \"A\"}\n{\"id\": 9, \"completion\": \"B\"}\n"),
       {});
   const auto warnings = backend->coverage_warnings({"0", "1"});
   ASSERT_EQ(warnings.size(), 1u);
@@ -87,7 +90,8 @@ TEST(Replay, ReadsThePublishedOutputFilesExactly) {
     auto backend = make_replay_backend(path, {});
     EXPECT_EQ(backend->describe()["records"], 1319) << name;
     std::vector<std::string> ids;
-    for (int i = 0; i < 1319; ++i) ids.push_back(std::to_string(i));
+    for (int i = 0; i < 1319; ++i)
+      ids.push_back(std::to_string(i));
     EXPECT_TRUE(backend->coverage_warnings(ids).empty()) << name;
   }
   auto code = make_replay_backend(

@@ -35,7 +35,8 @@ const std::vector<problem> kProblems = {
 std::string dataset_jsonl() {
   std::string text;
   for (const auto& p : kProblems) {
-    text += nlohmann::json{{"question", p.question}, {"answer", fmt::format("Work.\n#### {}", p.answer)}}
+    text += nlohmann::json{{"question", p.question},
+                           {"answer", fmt::format("Work.\n#### {}", p.answer)}}
                 .dump() +
             "\n";
   }
@@ -86,7 +87,8 @@ TEST(RunnerIntegration, EverySampleIsAccountedForUnderServerFaults) {
   const auto samples = read_samples(options.out / "samples.jsonl");
   ASSERT_EQ(samples.size(), 10u);
   std::map<std::string, sample_result> by_id;
-  for (const auto& s : samples) by_id[s.id] = s;
+  for (const auto& s : samples)
+    by_id[s.id] = s;
   ASSERT_EQ(by_id.size(), 10u);
   EXPECT_EQ(by_id["2"].attempts, 2);  // 429, then success after Retry-After
   EXPECT_EQ(by_id["3"].attempts, 2);  // 500, then success
@@ -102,7 +104,9 @@ TEST(RunnerIntegration, EverySampleIsAccountedForUnderServerFaults) {
   EXPECT_EQ(by_id["8"].extracted, std::vector<std::string>{"3000"});
   EXPECT_EQ(by_id["9"].extracted, std::vector<std::string>{"-7"});
   for (const auto& s : samples) {
-    if (!s.failure) EXPECT_DOUBLE_EQ(s.metrics.at("exact_match"), 1.0) << s.id;
+    if (!s.failure) {
+      EXPECT_DOUBLE_EQ(s.metrics.at("exact_match"), 1.0) << s.id;
+    }
   }
 }
 
