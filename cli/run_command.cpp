@@ -250,6 +250,24 @@ evaluated_run evaluate_pair(const run_command_options& options, const task_regis
   return {task_name, label, dir, summary};
 }
 
+// One line per task with every model's headline metric, when several models ran. Whether a
+// difference is real needs paired statistics on the same items: `yardstick compare` (planned).
+void print_side_by_side(const std::vector<evaluated_run>& runs) {
+  std::map<std::string, std::vector<const evaluated_run*>> by_task;
+  for (const auto& run : runs) by_task[run.task].push_back(&run);
+  for (const auto& [task_name, task_runs] : by_task) {
+    if (task_runs.size() < 2) continue;
+    const std::string metric = task_runs.front()->summary["primary_metric"];
+    std::string line = fmt::format("{} {}:", task_name, metric);
+    for (std::size_t i = 0; i < task_runs.size(); ++i) {
+      const auto& m = task_runs[i]->summary["metrics"][metric];
+      line += fmt::format("{} {} {:.2f}", i ? " |" : "", task_runs[i]->label,
+                          100.0 * m["value"].get<double>());
+    }
+    fmt::print("{}\n", line);
+  }
+}
+
 void print_summary_table(const std::vector<evaluated_run>& runs) {
   std::size_t label_width = 5;
   for (const auto& run : runs)
@@ -267,6 +285,7 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
                  100.0 * m["stderr"].get<double>());
     }
   }
+  print_side_by_side(runs);
   fmt::print("(values in percent; results in:");
   for (const auto& run : runs)
     fmt::print(" {}", run.dir.string());
