@@ -88,7 +88,7 @@ void BM_gsm8k_scoring(benchmark::State& state) {
   }
   const auto& stops = gsm8k_stops();
   std::size_t correct = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     for (const sample& s : data.samples) {
       const auto answer = ys::numeric::extract_final_answer(s.completion, stops);
       correct += answer.value && ys::numeric::same_number(*answer.value, s.gold) ? 1 : 0;
@@ -108,7 +108,7 @@ void BM_gsm8k_truncate_only(benchmark::State& state) {
     return;
   }
   const auto& stops = gsm8k_stops();
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     for (const sample& s : data.samples) {
       benchmark::DoNotOptimize(ys::numeric::truncate_at_stop(s.completion, stops));
     }
@@ -123,7 +123,7 @@ void BM_gsm8k_extract_only(benchmark::State& state) {
     state.SkipWithError(data.error.c_str());
     return;
   }
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     for (const sample& s : data.samples) {
       benchmark::DoNotOptimize(ys::numeric::extract_answer(s.completion));
     }
