@@ -13,15 +13,29 @@ namespace {
 
 struct replay_record {
   std::vector<std::string> completions;
+  nlohmann::json spans;  // a structured answer given instead of (or beside) text; null if none
   std::size_t line = 0;
 };
 
+nlohmann::json record_spans(const nlohmann::json& record, const std::string& file,
+                            std::size_t line) {
+  const auto it = record.find("spans");
+  if (it == record.end()) return nullptr;
+  if (!it->is_array()) throw input_error(file, line, "spans", "must be an array of strings");
+  for (const auto& span : *it) {
+    if (!span.is_string()) throw input_error(file, line, "spans", "must hold strings only");
+  }
+  return *it;
+}
+
 std::string record_id(const nlohmann::json& record, const std::string& file, std::size_t line) {
-  const auto it = record.find("id");
+  // DROP prediction files key records by `query_id`; everything else uses `id`.
+  const char* field = record.contains("id") || !record.contains("query_id") ? "id" : "query_id";
+  const auto it = record.find(field);
   if (it == record.end()) throw input_error(file, line, "id", "missing");
   if (it->is_string()) return it->get<std::string>();
   if (it->is_number_integer()) return std::to_string(it->get<long long>());
-  throw input_error(file, line, "id", "must be an integer or a string");
+  throw input_error(file, line, field, "must be an integer or a string");
 }
 
 std::vector<std::string> record_completions(const nlohmann::json& record, const std::string& file,
@@ -40,7 +54,14 @@ std::vector<std::string> record_completions(const nlohmann::json& record, const 
     if (!it->is_string()) throw input_error(file, line, "completion", "must be a string");
     return {it->get<std::string>()};
   }
-  throw input_error(file, line, "completion", "missing (need 'completion' or 'completions')");
+  if (const auto spans = record_spans(record, file, line); !spans.is_null()) {
+    std::string joined;  // the text people read in samples.jsonl; `spans` is what is scored
+    for (const auto& span : spans)
+      joined += (joined.empty() ? "" : " | ") + span.get<std::string>();
+    return {joined};
+  }
+  throw input_error(file, line, "completion",
+                    "missing (need 'completion', 'completions' or 'spans')");
 }
 
 class replay_backend final : public model_backend {
@@ -49,10 +70,10 @@ class replay_backend final : public model_backend {
 
   response generate(const request& req) override {
     response reply;
-    const auto it = records_.find(req.sample_id);
+    const auto it = records_.find(req.source_id);
     if (it == records_.end()) {
       reply.failure = error{error_code::not_found, fmt::format("no replay record for id '{}' in {}",
-                                                               req.sample_id, path_)};
+                                                               req.source_id, path_)};
       return reply;
     }
     const auto& texts = it->second.completions;
@@ -61,11 +82,12 @@ class replay_backend final : public model_backend {
       reply.failure =
           error{error_code::not_found,
                 fmt::format("{}:{}: record '{}' has {} completion(s), {} requested", path_,
-                            it->second.line, req.sample_id, texts.size(), wanted)};
+                            it->second.line, req.source_id, texts.size(), wanted)};
       return reply;
     }
     reply.texts.assign(texts.begin(), texts.begin() + static_cast<std::ptrdiff_t>(wanted));
     reply.finish_reasons.assign(wanted, "replay");
+    if (!it->second.spans.is_null()) reply.structured = {{"spans", it->second.spans}};
     return reply;
   }
 
@@ -110,7 +132,9 @@ class replay_backend final : public model_backend {
       }
       std::string id = record_id(record, path_, line_number);
       auto texts = record_completions(record, path_, line_number);
-      auto [it, inserted] = records_.emplace(id, replay_record{std::move(texts), line_number});
+      auto spans = record_spans(record, path_, line_number);
+      auto [it, inserted] =
+          records_.emplace(id, replay_record{std::move(texts), std::move(spans), line_number});
       if (!inserted) {
         throw input_error(path_, line_number, "id",
                           fmt::format("'{}' repeats the record on line {}", id, it->second.line));

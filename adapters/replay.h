@@ -1,6 +1,7 @@
-// Replay of recorded generations: `replay:FILE.jsonl`, one JSON object per line with `id`
-// (integer or string) and `completion` (string) or `completions` (array of strings). Other fields
-// are ignored, so published prediction files are read exactly as released.
+// Replay of recorded generations: `replay:FILE.jsonl`, one JSON object per line with `id` (or
+// `query_id`; integer or string) and `completion` (string) or `completions` (array of strings)
+// or `spans` (array of strings, a structured answer that tasks such as DROP score as given).
+// Other fields are ignored, so published prediction files are read exactly as released.
 #pragma once
 
 #include <memory>

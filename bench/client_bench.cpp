@@ -30,7 +30,7 @@ ys::model_backend* g_backend = nullptr;
 
 ys::request make_request(int thread) {
   ys::request req;
-  req.sample_id = fmt::format("bench-{}", thread);
+  req.source_id = fmt::format("bench-{}", thread);
   req.chat = true;
   req.messages = {{"system", "Answer with a number."},
                   {"user", fmt::format("Thread {} asks: what is 17 + 25?", thread)}};

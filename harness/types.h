@@ -17,9 +17,13 @@ namespace ys {
 // One evaluation item. `fields` holds the task's inputs (question, passage, documents) and
 // `gold` its reference answers; both are task-defined JSON so the core stays task-agnostic.
 struct sample {
-  std::string id;  // stable across runs: what compare/resume/replay match on
+  std::string id;  // unique and stable across runs: what compare and resume match on
   nlohmann::json fields;
   nlohmann::json gold;
+  // The id in the source data, which recorded generations (replay) are matched on. Equal to
+  // `id` unless the source repeats an id (DROP's dev set does): then each occurrence gets its own
+  // `id` and all share this one.
+  std::string source_id;
 };
 
 struct chat_message {
@@ -39,7 +43,7 @@ struct generation_params {
 // What a back end is asked. Exactly one of `messages` (chat) and `prompt` (completion) is used,
 // chosen by `chat`.
 struct request {
-  std::string sample_id;
+  std::string source_id;  // the sample's source id (see sample::source_id)
   bool chat = true;
   std::vector<chat_message> messages;
   std::string prompt;
@@ -66,6 +70,9 @@ struct response {
   double latency_s = 0.0;  // wall time of the successful attempt
   int attempts = 0;        // HTTP attempts made, retries included (0 for replay)
   std::optional<error> failure;
+  // An answer the back end gives in structured form rather than as text (a replay record's
+  // `spans`), scored as given by the tasks that accept it; null otherwise.
+  nlohmann::json structured;
 };
 
 // The scored outcome of one sample. A sample whose request failed has `failure` set, no metrics,

@@ -73,15 +73,16 @@ class gsm8k_task final : public task {
     items.reserve(problems.size());
     for (std::size_t i = 0; i < problems.size(); ++i) {
       if (problems[i].question.empty()) continue;  // a blank line keeps its line number as id
-      items.push_back(sample{
-          std::to_string(i), {{"question", problems[i].question}}, problems[i].final_answer});
+      const std::string id = std::to_string(i);
+      items.push_back(
+          sample{id, {{"question", problems[i].question}}, problems[i].final_answer, id});
     }
     return items;
   }
 
   request build_request(const sample& item) const override {
     request req;
-    req.sample_id = item.id;
+    req.source_id = item.source_id;
     req.chat = options_.style == prompt_style::chat;
     const std::string question = item.fields.at("question").get<std::string>();
     if (req.chat) {

@@ -98,7 +98,7 @@ TEST(Gsm8kPrompt, ChatPromptIsMultiTurnWithTrainExemplars) {
   EXPECT_EQ(req.messages[1].role, "assistant");
   EXPECT_NE(req.messages[1].content.find("The answer is "), std::string::npos);
   EXPECT_EQ(req.messages[4].content.find("Question: Janet"), 0u);
-  EXPECT_EQ(req.sample_id, "0");
+  EXPECT_EQ(req.source_id, "0");
   EXPECT_EQ(req.params.stop, gsm8k_stop_sequences());
   EXPECT_DOUBLE_EQ(req.params.temperature, 0.0);
   // The exemplars come from train, never from the test set being evaluated.

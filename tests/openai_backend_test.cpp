@@ -47,7 +47,7 @@ int closed_port() {
 
 request chat_request(const std::string& user_text) {
   request req;
-  req.sample_id = "s1";
+  req.source_id = "s1";
   req.chat = true;
   req.messages = {{"system", "be brief"}, {"user", user_text}};
   req.params.max_tokens = 64;
@@ -56,7 +56,7 @@ request chat_request(const std::string& user_text) {
 
 request completion_request(const std::string& prompt) {
   request req;
-  req.sample_id = "s1";
+  req.source_id = "s1";
   req.chat = false;
   req.prompt = prompt;
   req.params.max_tokens = 64;
@@ -459,7 +459,7 @@ TEST(openai_backend_topup, server_that_ignores_n_is_asked_again_with_new_seeds) 
   options.api_key_env = "YS_OPENAI_BACKEND_TEST_KEY_NEVER_SET";
   auto backend = make_openai_backend(server.base_url() + "#m", options);
   request req;
-  req.sample_id = "s";
+  req.source_id = "s";
   req.messages = {{"user", "[[one-choice]] pick"}};
   req.params.n = 3;
   req.params.seed = 10;

@@ -9,7 +9,7 @@ namespace {
 
 request ask(const std::string& id, int n = 1) {
   request req;
-  req.sample_id = id;
+  req.source_id = id;
   req.params.n = n;
   return req;
 }
@@ -99,6 +99,32 @@ TEST(Replay, ReadsThePublishedOutputFilesExactly) {
   auto first = code->generate(ask("0"));
   ASSERT_EQ(first.texts.size(), 1u);
   EXPECT_EQ(first.texts[0].rfind(" She has 16 eggs per day.", 0), 0u);
+}
+
+}  // namespace
+}  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST(Replay, QueryIdAndStructuredSpans) {
+  testing::temp_dir dir;
+  const auto file =
+      dir.write("drop.jsonl",
+                "{\"query_id\": \"q1\", \"spans\": [\"Alice\", \"Bob\"]}\n"
+                "{\"query_id\": \"q2\", \"completion\": \"Answer: 7\", \"spans\": [\"7\"]}\n"
+                "{\"query_id\": \"q3\", \"completion\": \"Answer: 8\"}\n");
+  auto backend = make_replay_backend(file.string(), {});
+  auto one = backend->generate(ask("q1"));
+  ASSERT_FALSE(one.failure);
+  EXPECT_EQ(one.texts, std::vector<std::string>{"Alice | Bob"});
+  EXPECT_EQ(one.structured["spans"], nlohmann::json({"Alice", "Bob"}));
+  auto two = backend->generate(ask("q2"));
+  EXPECT_EQ(two.texts, std::vector<std::string>{"Answer: 7"});
+  EXPECT_EQ(two.structured["spans"], nlohmann::json({"7"}));
+  EXPECT_TRUE(backend->generate(ask("q3")).structured.is_null());
+  expect_load_error("{\"query_id\": \"q\", \"spans\": \"Alice\"}\n",
+                    "bad.jsonl:1: field 'spans': must be an array");
 }
 
 }  // namespace

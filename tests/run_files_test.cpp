@@ -79,10 +79,10 @@ TEST(RunFiles, JsonFileIsWrittenWhole) {
 
 TEST(RequestHash, DependsOnEverythingThatShapesTheOutput) {
   request a;
-  a.sample_id = "7";
+  a.source_id = "7";
   a.messages = {{"user", "What is 2+2?"}};
   request b = a;
-  b.sample_id = "8";  // the id is not content: identical prompts share a hash
+  b.source_id = "8";  // the id is not content: identical prompts share a hash
   EXPECT_EQ(a.content_hash(), b.content_hash());
   EXPECT_EQ(a.content_hash().size(), 32u);
   b.params.temperature = 0.7;
