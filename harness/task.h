@@ -43,6 +43,9 @@ class task {
   // Reads the dataset. Throws input_error naming the file, line and field on bad input.
   virtual std::vector<sample> load() = 0;
 
+  // Things about the data a user should know (a repeated id, say), found by load().
+  virtual std::vector<std::string> load_warnings() const { return {}; }
+
   virtual request build_request(const sample& item) const = 0;
 
   // Scores a successful response (the runner handles failed ones).

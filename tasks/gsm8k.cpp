@@ -1,6 +1,8 @@
 #include "tasks/gsm8k.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -8,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/sampling.h"
 #include "scorers/numeric_answer.h"
 
 namespace ys {
@@ -224,7 +227,11 @@ const std::vector<std::string>& gsm8k_stop_sequences() {
 
 std::vector<gsm8k_problem> read_gsm8k(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(fmt::format("{}: cannot open GSM8K file", path.string()));
+  if (!in || std::filesystem::is_directory(path)) {
+    throw input_error(
+        fmt::format("{}: cannot open GSM8K file: {}", path.string(),
+                    std::filesystem::is_directory(path) ? "is a directory" : std::strerror(errno)));
+  }
   const std::string file = path.string();
   std::vector<gsm8k_problem> problems;
   std::string line;
@@ -270,26 +277,8 @@ std::string gsm8k_exemplar_answer(const gsm8k_problem& problem) {
     }
     text += solution[i++];
   }
-  text = trim(text);
-  for (auto& c : text) {
-    if (c == '\n') c = ' ';
-  }
-  return fmt::format("{} The answer is {}.", text, problem.final_answer);
-}
-
-std::vector<std::size_t> seeded_sample(std::size_t population, std::size_t count,
-                                       std::uint64_t seed) {
-  std::vector<std::size_t> order(population);
-  for (std::size_t i = 0; i < population; ++i)
-    order[i] = i;
-  std::mt19937_64 generator(seed);  // its output sequence is fixed by the standard
-  count = std::min(count, population);
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t j = i + static_cast<std::size_t>(generator() % (population - i));
-    std::swap(order[i], order[j]);
-  }
-  order.resize(count);
-  return order;
+  // Newlines stay: they are part of how the solutions are written, step per line.
+  return fmt::format("{}\nThe answer is {}.", trim(text), problem.final_answer);
 }
 
 std::unique_ptr<task> make_gsm8k_task(const task_options& options) {

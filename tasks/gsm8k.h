@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/sampling.h"
 #include "harness/task.h"
 
 namespace ys {
@@ -27,11 +28,6 @@ std::vector<gsm8k_problem> read_gsm8k(const std::filesystem::path& path);
 // A train solution as a chain-of-thought exemplar: `<<...>>` annotations removed and the final
 // `#### N` line rewritten as "The answer is N.".
 std::string gsm8k_exemplar_answer(const gsm8k_problem& problem);
-
-// `count` distinct indexes in [0, population) chosen by a seeded Fisher-Yates shuffle written
-// out here (std::uniform_int_distribution differs between standard libraries; this must not).
-std::vector<std::size_t> seeded_sample(std::size_t population, std::size_t count,
-                                       std::uint64_t seed);
 
 std::unique_ptr<task> make_gsm8k_task(const task_options& options);
 
