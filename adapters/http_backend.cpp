@@ -326,6 +326,7 @@ response http_backend::exchange(const request& req) {
     const double delay_s = wait_s ? std::clamp(*wait_s, 0.0, std::max(0.0, options_.backoff_max_s))
                                   : detail::backoff_delay(n, options_.backoff_base_s,
                                                           options_.backoff_max_s, uniform_unit());
+    note_retry(last, delay_s);
     if (delay_s > 0.0) std::this_thread::sleep_for(std::chrono::duration<double>(delay_s));
   }
   pool_->give_back(std::move(h));
@@ -333,6 +334,21 @@ response http_backend::exchange(const request& req) {
   last.message = redact(std::move(last.message));
   out.failure = std::move(last);
   return out;
+}
+
+void http_backend::note_retry(const error& cause, double delay_s) {
+  // A pause for a 429 or a dead server should be visible, but one line per retry would bury
+  // the progress line: at most one note every few seconds.
+  constexpr std::int64_t kNoteIntervalMs = 10'000;
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  std::int64_t last = last_retry_note_ms_.load();
+  if (last != 0 && now_ms - last < kNoteIntervalMs) return;
+  if (!last_retry_note_ms_.compare_exchange_strong(last, now_ms)) return;
+  fmt::print(stderr, "note: retrying in {:.1f} s after {}: {} (such notes at most every {} s)\n",
+             delay_s, to_string(cause.code), detail::truncate_utf8(redact(cause.message), 200),
+             kNoteIntervalMs / 1000);
 }
 
 std::string http_backend::error_detail(std::string_view body) const {
@@ -370,6 +386,11 @@ std::string http_backend::redact(std::string text) const {
 }  // namespace ys
 
 namespace ys {
+
+std::string http_client_version() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  return info != nullptr ? fmt::format("libcurl {}", info->version) : "libcurl";
+}
 
 response http_backend::generate(const request& req) {
   response out = exchange(req);

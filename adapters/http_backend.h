@@ -4,7 +4,9 @@
 // send, and how to read a successful reply.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,12 +67,17 @@ class http_backend : public model_backend {
   response exchange(const request& req);
   attempt_result attempt(handle& h, const std::string& url, const std::string& body) const;
   std::string redact(std::string text) const;
+  void note_retry(const error& cause, double delay_s);
 
   backend_options options_;
   std::vector<std::string> secrets_;
   curl_slist* headers_ = nullptr;  // shared read-only by every transfer
   std::unique_ptr<handle_pool> pool_;
+  std::atomic<std::int64_t> last_retry_note_ms_{0};  // steady clock; 0 before the first note
 };
+
+// The HTTP library's name and version, for run.json ("libcurl 7.88.1").
+std::string http_client_version();
 
 namespace detail {
 

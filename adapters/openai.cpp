@@ -1,5 +1,7 @@
 #include "adapters/openai.h"
 
+#include "harness/redact.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -53,7 +55,8 @@ std::string without_userinfo(std::string_view url) {
 }
 
 struct target_parts {
-  std::string base_url;  // as given (userinfo included), without trailing slashes
+  std::string base_url;  // as given (userinfo included), without trailing slashes or query
+  std::string query;     // after '?', without it; appended to every endpoint (Azure's api-version)
   std::string model;
 };
 
@@ -61,13 +64,16 @@ target_parts parse_target(const std::string& target) {
   constexpr std::string_view kUsage =
       "expected 'openai:BASE_URL#MODEL', e.g. 'openai:http://127.0.0.1:8000/v1#my-model'";
   const std::size_t hash = target.find('#');
-  // Quoted specs lose their userinfo: they end up in terminals and logs.
-  const std::string shown = without_userinfo(target.substr(0, hash)) +
-                            (hash == std::string::npos ? "" : target.substr(hash));
+  // Quoted specs lose their credentials: they end up in terminals and logs.
+  const std::string shown = redact_spec(target);
   if (hash == std::string::npos) {
     throw input_error(fmt::format("openai model spec '{}' has no '#MODEL'; {}", shown, kUsage));
   }
-  target_parts parts{target.substr(0, hash), target.substr(hash + 1)};
+  target_parts parts{target.substr(0, hash), "", target.substr(hash + 1)};
+  if (const std::size_t question = parts.base_url.find('?'); question != std::string::npos) {
+    parts.query = parts.base_url.substr(question + 1);
+    parts.base_url.resize(question);
+  }
   if (parts.model.empty()) {
     throw input_error(fmt::format("openai model spec '{}' names no model; {}", shown, kUsage));
   }
@@ -86,17 +92,17 @@ target_parts parse_target(const std::string& target) {
   if (end <= begin + (info.empty() ? 0 : info.size() + 1)) {
     throw input_error(fmt::format("openai model spec '{}': the base URL has no host", shown));
   }
-  if (parts.base_url.find('?') != std::string::npos) {
-    throw input_error(
-        fmt::format("openai model spec '{}': the base URL must not have a query ('?...')", shown));
-  }
-  for (const unsigned char c : parts.base_url) {
+  for (const unsigned char c : parts.base_url + parts.query) {
     if (std::iscntrl(c) != 0 || c == ' ') {
       throw input_error(fmt::format(
           "openai model spec '{}': the base URL contains spaces or control characters", shown));
     }
   }
   return parts;
+}
+
+std::string with_query(const std::string& url, const std::string& query) {
+  return query.empty() ? url : url + "?" + query;
 }
 
 std::string read_api_key(const std::string& variable) {
@@ -127,9 +133,20 @@ std::vector<std::string> auth_headers(const std::string& api_key) {
   return {"Authorization: Bearer " + api_key};
 }
 
-std::vector<std::string> secrets_of(const std::string& api_key, const std::string& base_url) {
+std::vector<std::string> secrets_of(const std::string& api_key, const target_parts& parts) {
   std::vector<std::string> secrets{api_key};
-  const std::string info = userinfo(base_url);
+  // Values that redact_query hides are secrets too, so no error message can echo them.
+  const std::string shown_query = redact_query(parts.query);
+  for (std::size_t start = 0; start < parts.query.size();) {
+    const std::size_t end = std::min(parts.query.find('&', start), parts.query.size());
+    const std::string pair = parts.query.substr(start, end - start);
+    if (const auto eq = pair.find('=');
+        eq != std::string::npos && shown_query.find(pair) == std::string::npos) {
+      secrets.push_back(pair.substr(eq + 1));
+    }
+    start = end + 1;
+  }
+  const std::string info = userinfo(parts.base_url);
   secrets.push_back(info);
   if (const std::size_t colon = info.find(':'); colon != std::string::npos) {
     secrets.push_back(info.substr(colon + 1));
@@ -153,11 +170,11 @@ std::int64_t count_or_zero(const nlohmann::json& object, const char* key) {
 class openai_backend final : public http_backend {
  public:
   openai_backend(target_parts parts, const backend_options& options, const std::string& api_key)
-      : http_backend(options, auth_headers(api_key), secrets_of(api_key, parts.base_url)),
-        shown_base_url_(without_userinfo(parts.base_url)),
+      : http_backend(options, auth_headers(api_key), secrets_of(api_key, parts)),
+        shown_base_url_(redact_spec(without_userinfo(with_query(parts.base_url, parts.query)))),
         model_(std::move(parts.model)),
-        chat_url_(parts.base_url + "/chat/completions"),
-        completions_url_(parts.base_url + "/completions"),
+        chat_url_(with_query(parts.base_url + "/chat/completions", parts.query)),
+        completions_url_(with_query(parts.base_url + "/completions", parts.query)),
         api_key_env_(options.api_key_env),
         api_key_set_(!api_key.empty()) {}
 

@@ -1,5 +1,7 @@
 #include "adapters/replay.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <unordered_map>
@@ -49,6 +51,9 @@ std::vector<std::string> record_completions(const nlohmann::json& record, const 
       texts.push_back(text.get<std::string>());
     }
     if (!texts.empty()) return texts;
+    if (!record.contains("completion") && !record.contains("spans")) {
+      throw input_error(file, line, "completions", "is empty");
+    }
   }
   if (const auto it = record.find("completion"); it != record.end()) {
     if (!it->is_string()) throw input_error(file, line, "completion", "must be a string");
@@ -92,7 +97,11 @@ class replay_backend final : public model_backend {
   }
 
   nlohmann::json describe() const override {
-    return {{"backend", "replay"}, {"path", path_}, {"records", records_.size()}};
+    return {
+        {"backend", "replay"},
+        {"path", path_},
+        {"records", records_.size()},
+        {"note", "recorded generations: the task's prompt settings were not used to make them"}};
   }
 
   std::string default_label() const override {
@@ -120,7 +129,10 @@ class replay_backend final : public model_backend {
  private:
   void load() {
     std::ifstream in(path_, std::ios::binary);
-    if (!in) throw input_error(fmt::format("{}: cannot open replay file", path_));
+    if (!in) {
+      throw input_error(
+          fmt::format("{}: cannot open replay file: {}", path_, std::strerror(errno)));
+    }
     std::string line;
     std::size_t line_number = 0;
     while (std::getline(in, line)) {

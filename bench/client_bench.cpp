@@ -59,7 +59,9 @@ void bm_run_pipeline(benchmark::State& state) {
   std::size_t failures = 0;
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark's idiom
     ys::progress_meter quiet("bench", items.size(), false);
-    const auto results = ys::run_samples(*task, *g_backend, items, {kConcurrency}, quiet, {});
+    ys::runner_options runner;
+    runner.concurrency = kConcurrency;
+    const auto results = ys::run_samples(*task, *g_backend, items, runner, quiet, {}).results;
     for (const auto& r : results)
       failures += r.failure ? 1 : 0;
   }

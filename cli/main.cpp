@@ -1,6 +1,10 @@
 // The `yardstick` command: options and subcommands. Results go to stdout, progress and
 // diagnostics to stderr.
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <exception>
 
@@ -15,16 +19,33 @@
 namespace {
 
 constexpr const char* kExitCodesHelp =
-    "Exit codes: 0 every sample was scored; 1 some samples failed (each is recorded with its "
-    "error in samples.jsonl); 2 unusable options or input (nothing was evaluated).";
+    "Exit codes: 0 every sample was scored; 1 some samples failed or did not run (each failure "
+    "is recorded with its error in samples.jsonl); 2 unusable options or input (nothing was "
+    "evaluated); 130 interrupted by Ctrl-C or SIGTERM (continue with --resume).";
 
+std::atomic<bool> g_stop_requested{false};
+
+// The first Ctrl-C asks the run to stop after the requests in flight and write its files; a
+// second one ends the process at once.
+extern "C" void request_stop(int signal_number) {
+  g_stop_requested.store(true);
+  std::signal(signal_number, SIG_DFL);
+  constexpr const char kNote[] =
+      "\nstopping after the requests in flight (Ctrl-C again to quit now)...\n";
+  [[maybe_unused]] auto written = write(STDERR_FILENO, kNote, sizeof(kNote) - 1);
+}
+
+// Unique per invocation: two runs started in the same second must not collide.
 std::string default_out_dir() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  return fmt::format("runs/{:%Y%m%d-%H%M%S}", fmt::gmtime(now));
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("runs/{:%Y%m%d-%H%M%S}.{:03d}-{}",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms, getpid());
 }
 
 void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& prompt_format) {
-  run.add_option("--task,-t", o.tasks, "Task(s) to evaluate, comma-separated: gsm8k")
+  run.add_option("--task,-t", o.tasks, "Task(s) to evaluate, comma-separated: gsm8k, drop")
       ->required()
       ->delimiter(',');
   run.add_option("--model,-m", o.models,
@@ -34,25 +55,34 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
                  "Name shown for each --model, in the same order (default: model name or file)");
   run.add_option("--dataset", o.task.dataset,
                  "Dataset file (default: the task's shipped test set)");
-  run.add_option("--limit", o.limit, "Evaluate only the first N samples");
-  run.add_option("--shots,-k", o.task.shots, "Few-shot exemplars (GSM8K default: 8, from train)");
+  run.add_option("--limit", o.limit, "Evaluate only the first N samples")
+      ->check(CLI::PositiveNumber);
+  run.add_option("--shots,-k", o.task.shots,
+                 "Few-shot exemplars (GSM8K: 8 from train; DROP: 3 from other passages)")
+      ->check(CLI::NonNegativeNumber);
   run.add_option("--samples", o.task.samples, "Completions per item; K > 1 adds maj@K and pass@K")
       ->capture_default_str();
   run.add_option("--concurrency,-c", o.concurrency, "Requests in flight at once")
+      ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   run.add_option("--seed", o.task.seed, "Seed for exemplar choice and sampling")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run.add_option("--out,-o", o.out, "Output directory (default: runs/<UTC time>)");
   run.add_option("--prompt-format", prompt_format, "chat (chat/completions) or completion")
       ->check(CLI::IsMember({"chat", "completion"}))
       ->capture_default_str();
-  run.add_option("--max-tokens", o.task.max_tokens, "Completion token limit (GSM8K default: 512)");
+  run.add_option("--max-tokens", o.task.max_tokens, "Completion token limit (default: 512)")
+      ->check(CLI::PositiveNumber);
   run.add_option("--temperature", o.task.temperature,
-                 "Sampling temperature (default: 0, or 0.7 with --samples > 1)");
-  run.add_option("--timeout", o.backend.timeout_s, "Seconds per HTTP attempt")
+                 "Sampling temperature (default: 0, or 0.7 with --samples > 1)")
+      ->check(CLI::Range(0.0, 100.0));
+  run.add_option("--timeout", o.backend.timeout_s, "Seconds per HTTP attempt (> 0)")
+      ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   run.add_option("--max-retries", o.backend.max_retries,
                  "Retries for 429/5xx/timeouts (never for 400/401/403/404)")
+      ->check(CLI::Range(0, 100))
       ->capture_default_str();
   run.add_option("--api-key-env", o.backend.api_key_env,
                  "Name of the environment variable holding the API key")
@@ -104,6 +134,9 @@ int main(int argc, char** argv) {
     run_options.task.style =
         prompt_format == "completion" ? ys::prompt_style::completion : ys::prompt_style::chat;
     if (run_options.out.empty()) run_options.out = default_out_dir();
+    run_options.stop_requested = &g_stop_requested;
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
     return ys::run_command(run_options);
   } catch (const ys::input_error& e) {
     fmt::print(stderr, "error: {}\n", e.what());

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "adapters/http_backend.h"
 #include "adapters/register.h"
 #include "harness/build_info.h"
 #include "harness/progress.h"
@@ -18,38 +20,27 @@ namespace ys {
 
 namespace {
 
+// A failing back end is given this many samples (or twice the concurrency, if more) before a
+// run with no success at all stops early.
+constexpr std::size_t kAbortAfterFailures = 16;
+
+// One (task, model) pair, planned and validated before anything runs.
+struct planned_run {
+  std::string task_name;
+  std::shared_ptr<task> evaluated;
+  std::shared_ptr<std::vector<sample>> all_items;
+  std::size_t model_index = 0;
+  std::string label;
+  std::filesystem::path dir;
+  nlohmann::json identity;  // what a --resume must match
+};
+
 struct evaluated_run {
   std::string task;
   std::string label;
   std::filesystem::path dir;
   nlohmann::json summary;
 };
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string redact_query(const std::string& query) {
-  std::string out;
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    auto end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string pair = query.substr(start, end - start);
-    const std::string key = lower(pair.substr(0, pair.find('=')));
-    for (const char* secret : {"key", "token", "secret", "password", "auth", "sig"}) {
-      if (key.find(secret) != std::string::npos) {
-        pair = pair.substr(0, pair.find('=')) + "=REDACTED";
-        break;
-      }
-    }
-    out += (out.empty() ? "" : "&") + pair;
-    start = end + 1;
-  }
-  return out;
-}
 
 double percentile(std::vector<double> values, double fraction) {
   if (values.empty()) return 0.0;
@@ -59,50 +50,85 @@ double percentile(std::vector<double> values, double fraction) {
   return values[std::min(index, values.size() - 1)];
 }
 
+// A label as a folder name: characters outside [A-Za-z0-9._+@=-] become '_', so a model called
+// "org/model" or a label of ".." never writes outside --out.
+std::string folder_name(const std::string& label) {
+  std::string name;
+  for (const unsigned char c : label) {
+    const bool safe = std::isalnum(c) != 0 || std::string_view("._+@=-").find(
+                                                  static_cast<char>(c)) != std::string_view::npos;
+    name += safe ? static_cast<char>(c) : '_';
+  }
+  if (name.empty() || name.find_first_not_of('.') == std::string::npos) name = "_" + name;
+  return name;
+}
+
 // Where a (task, model) pair writes: subfolders only for the dimensions that vary.
 std::filesystem::path run_dir(const run_command_options& options, const std::string& task_name,
                               const std::string& label) {
   auto dir = options.out;
-  if (options.models.size() > 1) dir /= label;
+  if (options.models.size() > 1) dir /= folder_name(label);
   if (options.tasks.size() > 1) dir /= task_name;
   return dir;
 }
 
-// Completed samples kept from an earlier attempt at the same run (--resume). Failed samples and
-// samples whose prompt changed are dropped so they run again.
+// The differences between two identities, as "key: old -> new" lines.
+std::vector<std::string> identity_differences(const nlohmann::json& before,
+                                              const nlohmann::json& now) {
+  std::vector<std::string> out;
+  const auto patch = nlohmann::json::diff(before, now);
+  for (const auto& op : patch) {
+    const std::string path = op.value("path", "");
+    const auto pointer = nlohmann::json::json_pointer(path);
+    const std::string old_value = before.contains(pointer) ? before[pointer].dump() : "(none)";
+    const std::string new_value = now.contains(pointer) ? now[pointer].dump() : "(none)";
+    out.push_back(fmt::format("{}: {} -> {}", path, old_value, new_value));
+  }
+  return out;
+}
+
+// Checks that `plan.dir` can take this run: empty, or --overwrite, or --resume of the same run.
+void check_dir(const planned_run& plan, const run_command_options& options) {
+  const auto samples_path = plan.dir / kSamplesFile;
+  const bool has_run =
+      std::filesystem::exists(samples_path) || std::filesystem::exists(plan.dir / kRunFile);
+  if (has_run && !options.resume && !options.overwrite) {
+    throw input_error(fmt::format(
+        "{} already holds a run; pass --resume to continue it or --overwrite to replace it",
+        plan.dir.string()));
+  }
+  if (!has_run || !options.resume) return;
+  if (!std::filesystem::exists(plan.dir / kRunFile)) {
+    throw input_error(fmt::format("{}: cannot resume: no {} says which run this is",
+                                  plan.dir.string(), kRunFile));
+  }
+  const auto before = read_json_file(plan.dir / kRunFile).value("identity", nlohmann::json());
+  const auto differences = identity_differences(before, plan.identity);
+  if (!differences.empty()) {
+    std::string lines;
+    for (const auto& d : differences)
+      lines += "\n  " + d;
+    throw input_error(
+        fmt::format("{}: cannot resume: the run there differs from this one (use another --out, or "
+                    "--overwrite):{}",
+                    plan.dir.string(), lines));
+  }
+}
+
+// Completed samples kept from an earlier attempt at the same run (--resume). Failed samples are
+// dropped so they run again.
 std::map<std::string, sample_result> resumable_results(const std::filesystem::path& samples_path,
-                                                       const task& evaluated,
                                                        const std::vector<sample>& items) {
   std::map<std::string, sample_result> kept;
   if (!std::filesystem::exists(samples_path)) return kept;
-  std::map<std::string, const sample*> by_id;
+  std::set<std::string> wanted;
   for (const auto& item : items)
-    by_id[item.id] = &item;
+    wanted.insert(item.id);
   for (auto& result : read_samples(samples_path)) {
-    if (result.failure) continue;
-    const auto it = by_id.find(result.id);
-    if (it == by_id.end()) continue;
-    if (evaluated.build_request(*it->second).content_hash() != result.prompt_hash) continue;
+    if (result.failure || !wanted.count(result.id)) continue;
     kept[result.id] = std::move(result);
   }
   return kept;
-}
-
-void prepare_dir(const std::filesystem::path& dir, const run_command_options& options) {
-  const auto samples_path = dir / kSamplesFile;
-  if (std::filesystem::exists(samples_path) && !options.resume && !options.overwrite) {
-    throw input_error(fmt::format(
-        "{} already holds a run; pass --resume to continue it or --overwrite to replace it",
-        dir.string()));
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    throw input_error(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
-  if (options.overwrite) {
-    std::filesystem::remove(samples_path, ec);
-    std::filesystem::remove(dir / kRunFile, ec);
-  }
 }
 
 nlohmann::json aggregate_metrics(const task& evaluated, const std::vector<sample_result>& results) {
@@ -113,6 +139,7 @@ nlohmann::json aggregate_metrics(const task& evaluated, const std::vector<sample
       if (r.failure) continue;
       if (auto it = r.metrics.find(info.name); it != r.metrics.end()) values.push_back(it->second);
     }
+    if (values.empty()) continue;  // no sample of this kind: no number, rather than a fake 0
     metrics[info.name] = stats::to_json(stats::summarize(values, info.binary));
     metrics[info.name]["binary"] = info.binary;
   }
@@ -131,19 +158,20 @@ nlohmann::json usage_and_latency(const std::vector<sample_result>& results) {
   double total_latency = 0.0;
   for (double l : latencies)
     total_latency += l;
-  return {
-      {"usage",
-       {{"prompt_tokens", usage.prompt_tokens},
-        {"completion_tokens", usage.completion_tokens},
-        {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
-        {"http_attempts", attempts}}},
-      {"latency",
-       {{"requests_timed", latencies.size()},
-        {"total_s", total_latency},
-        {"mean_s", latencies.empty() ? 0.0 : total_latency / static_cast<double>(latencies.size())},
-        {"p50_s", percentile(latencies, 0.50)},
-        {"p90_s", percentile(latencies, 0.90)},
-        {"p99_s", percentile(latencies, 0.99)}}}};
+  const double mean =
+      latencies.empty() ? 0.0 : total_latency / static_cast<double>(latencies.size());
+  return {{"usage",
+           {{"prompt_tokens", usage.prompt_tokens},
+            {"completion_tokens", usage.completion_tokens},
+            {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
+            {"http_attempts", attempts}}},
+          {"latency",
+           {{"requests_timed", latencies.size()},
+            {"total_s", total_latency},
+            {"mean_s", mean},
+            {"p50_s", percentile(latencies, 0.50)},
+            {"p90_s", percentile(latencies, 0.90)},
+            {"p99_s", percentile(latencies, 0.99)}}}};
 }
 
 nlohmann::json failure_counts(const std::vector<sample_result>& results) {
@@ -156,62 +184,104 @@ nlohmann::json failure_counts(const std::vector<sample_result>& results) {
   return counts;
 }
 
-evaluated_run evaluate_pair(const run_command_options& options, const task_registry& tasks,
-                            const std::string& task_name, const std::string& model_spec,
-                            model_backend& backend, const std::string& label) {
-  auto evaluated = tasks.create(task_name, options.task);
-  const auto all_items = evaluated->load();
-  std::vector<std::string> all_ids;
-  for (const auto& item : all_items)
-    all_ids.push_back(item.id);
+nlohmann::json run_context() {
+  auto context = build_context();
+  context["libraries"]["libcurl"] = http_client_version();
+  return context;
+}
+
+// The run.json that exists while a run is in progress, so that a killed run can be resumed and
+// checked against what resumes it.
+nlohmann::json started_summary(const planned_run& plan, const run_command_options& options,
+                               const model_backend& backend, const std::string& model_spec) {
+  nlohmann::json summary;
+  summary["schema_version"] = kRunSchemaVersion;
+  summary["status"] = "running";
+  summary["identity"] = plan.identity;
+  summary["task"] = plan.identity["task"];
+  summary["model"] = backend.describe();
+  summary["model"]["spec"] = redact_spec(model_spec);
+  summary["label"] = plan.label;
+  summary["seed"] = options.task.seed;
+  summary["options"] = {{"limit", options.limit ? nlohmann::json(*options.limit) : nullptr},
+                        {"concurrency", options.concurrency},
+                        {"timeout_s", options.backend.timeout_s},
+                        {"max_retries", options.backend.max_retries}};
+  summary["context"] = run_context();
+  summary["started_at"] = utc_timestamp();
+  return summary;
+}
+
+evaluated_run evaluate(const planned_run& plan, const run_command_options& options,
+                       model_backend& backend) {
+  const auto& all_items = *plan.all_items;
   std::vector<sample> items = all_items;
   if (options.limit && *options.limit < items.size()) items.resize(*options.limit);
 
-  std::vector<std::string> warnings = backend.coverage_warnings(all_ids);
+  std::vector<std::string> warnings = plan.evaluated->load_warnings();
+  std::vector<std::string> source_ids;
+  for (const auto& item : all_items)
+    source_ids.push_back(item.source_id);
+  for (const auto& w : backend.coverage_warnings(source_ids))
+    warnings.push_back(w);
   for (const auto& w : warnings)
     fmt::print(stderr, "warning: {}\n", w);
 
-  const auto dir = run_dir(options, task_name, label);
-  prepare_dir(dir, options);
-  const auto samples_path = dir / kSamplesFile;
-  auto kept = options.resume ? resumable_results(samples_path, *evaluated, items)
+  std::error_code ec;
+  std::filesystem::create_directories(plan.dir, ec);
+  if (ec) {
+    throw input_error(
+        fmt::format("{}: cannot create directory: {}", plan.dir.string(), ec.message()));
+  }
+  const auto samples_path = plan.dir / kSamplesFile;
+  if (options.overwrite) std::filesystem::remove(samples_path, ec);
+  auto kept = options.resume ? resumable_results(samples_path, items)
                              : std::map<std::string, sample_result>{};
   std::vector<sample> pending;
   for (const auto& item : items) {
     if (!kept.count(item.id)) pending.push_back(item);
   }
-  if (options.resume) {
+  if (options.resume && std::filesystem::exists(samples_path)) {
     std::vector<sample_result> kept_list;
     for (const auto& item : items) {
       if (auto it = kept.find(item.id); it != kept.end()) kept_list.push_back(it->second);
     }
-    if (std::filesystem::exists(samples_path)) rewrite_samples(samples_path, kept_list);
-    if (!kept.empty()) {
-      fmt::print(stderr, "resuming {}: {} sample(s) already scored, {} to run\n", dir.string(),
-                 kept.size(), pending.size());
-    }
+    rewrite_samples(samples_path, kept_list);
+    fmt::print(stderr, "resuming {}: {} sample(s) already scored, {} to run\n", plan.dir.string(),
+               kept.size(), pending.size());
   }
 
-  const std::string started_at = utc_timestamp();
+  nlohmann::json summary =
+      started_summary(plan, options, backend, options.models[plan.model_index]);
+  write_json_file(plan.dir / kRunFile, summary);
+
   const auto start = std::chrono::steady_clock::now();
   samples_writer writer(samples_path);
-  progress_meter progress(fmt::format("{}|{}", task_name, label), pending.size(), !options.quiet);
-  auto fresh = run_samples(*evaluated, backend, pending, runner_options{options.concurrency},
-                           progress, [&](const sample_result& r) { writer.append(r); });
+  progress_meter progress(fmt::format("{}|{}", plan.task_name, plan.label), pending.size(),
+                          !options.quiet);
+  runner_options runner;
+  runner.concurrency = options.concurrency;
+  runner.abort_after_failures =
+      std::max(kAbortAfterFailures, 2 * static_cast<std::size_t>(options.concurrency));
+  runner.stop_requested = options.stop_requested;
+  auto outcome = run_samples(*plan.evaluated, backend, pending, runner, progress,
+                             [&](const sample_result& r) { writer.append(r); });
   progress.finish();
   const double duration =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::map<std::string, sample_result> by_id = std::move(kept);
-  for (auto& r : fresh)
+  for (auto& r : outcome.results)
     by_id[r.id] = std::move(r);
   std::vector<sample_result> results;
-  for (const auto& item : items)
-    results.push_back(by_id.at(item.id));
+  for (const auto& item : items) {
+    if (auto it = by_id.find(item.id); it != by_id.end()) results.push_back(it->second);
+  }
 
   std::size_t failed = 0;
   for (const auto& r : results)
     failed += r.failure ? 1 : 0;
+  const std::size_t not_run = items.size() - results.size();
   if (failed > 0) {
     const auto first = std::find_if(results.begin(), results.end(),
                                     [](const auto& r) { return r.failure.has_value(); });
@@ -219,50 +289,48 @@ evaluated_run evaluate_pair(const run_command_options& options, const task_regis
                                    first->failure->message));
     fmt::print(stderr, "warning: {}\n", warnings.back());
   }
+  if (!outcome.stopped_because.empty()) {
+    warnings.push_back(fmt::format("{} sample(s) not run: {}; continue with --resume", not_run,
+                                   outcome.stopped_because));
+    fmt::print(stderr, "warning: {}\n", warnings.back());
+  }
 
-  nlohmann::json summary;
-  summary["schema_version"] = kRunSchemaVersion;
-  summary["task"] = evaluated->describe();
-  summary["task"]["name"] = task_name;
-  summary["model"] = backend.describe();
-  summary["model"]["spec"] = redact_spec(model_spec);
-  summary["label"] = label;
-  summary["seed"] = options.task.seed;
-  summary["options"] = {{"limit", options.limit ? nlohmann::json(*options.limit) : nullptr},
-                        {"concurrency", options.concurrency},
-                        {"timeout_s", options.backend.timeout_s},
-                        {"max_retries", options.backend.max_retries}};
-  summary["context"] = build_context();
-  summary["started_at"] = started_at;
+  summary["status"] = outcome.stopped_because.empty()            ? "complete"
+                      : outcome.stopped_because == "interrupted" ? "interrupted"
+                                                                 : "stopped";
   summary["finished_at"] = utc_timestamp();
   summary["duration_s"] = duration;
-  summary["counts"] = {{"samples", results.size()},
+  summary["counts"] = {{"samples", items.size()},
                        {"scored", results.size() - failed},
                        {"failed", failed},
-                       {"resumed", results.size() - pending.size()},
+                       {"not_run", not_run},
+                       {"resumed", items.size() - pending.size()},
                        {"dataset_samples", all_items.size()}};
   summary["failures"] = failure_counts(results);
-  summary["metrics"] = aggregate_metrics(*evaluated, results);
-  summary["primary_metric"] = evaluated->metrics().front().name;
+  summary["metrics"] = aggregate_metrics(*plan.evaluated, results);
+  summary["primary_metric"] = plan.evaluated->metrics().front().name;
   summary.update(usage_and_latency(results));
   summary["warnings"] = warnings;
-  write_json_file(dir / kRunFile, summary);
-  return {task_name, label, dir, summary};
+  write_json_file(plan.dir / kRunFile, summary);
+  return {plan.task_name, plan.label, plan.dir, summary};
 }
 
 // One line per task with every model's headline metric, when several models ran. Whether a
 // difference is real needs paired statistics on the same items: `yardstick compare` (planned).
 void print_side_by_side(const std::vector<evaluated_run>& runs) {
   std::map<std::string, std::vector<const evaluated_run*>> by_task;
-  for (const auto& run : runs) by_task[run.task].push_back(&run);
+  for (const auto& run : runs)
+    by_task[run.task].push_back(&run);
   for (const auto& [task_name, task_runs] : by_task) {
     if (task_runs.size() < 2) continue;
     const std::string metric = task_runs.front()->summary["primary_metric"];
     std::string line = fmt::format("{} {}:", task_name, metric);
     for (std::size_t i = 0; i < task_runs.size(); ++i) {
-      const auto& m = task_runs[i]->summary["metrics"][metric];
-      line += fmt::format("{} {} {:.2f}", i ? " |" : "", task_runs[i]->label,
-                          100.0 * m["value"].get<double>());
+      const auto& metrics = task_runs[i]->summary["metrics"];
+      line += fmt::format("{} {} ", i ? " |" : "", task_runs[i]->label);
+      line += metrics.contains(metric)
+                  ? fmt::format("{:.2f}", 100.0 * metrics[metric]["value"].get<double>())
+                  : "-";
     }
     fmt::print("{}\n", line);
   }
@@ -276,43 +344,43 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
              "n", "failed", "metric", "value", "95% CI", "stderr");
   for (const auto& run : runs) {
     const auto& counts = run.summary["counts"];
+    const auto not_scored =
+        counts["failed"].get<std::size_t>() + counts["not_run"].get<std::size_t>();
+    if (run.summary["metrics"].empty()) {
+      fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}\n", run.task, run.label, label_width, 0,
+                 not_scored, "(none)", "-");
+    }
     for (const auto& [name, m] : run.summary["metrics"].items()) {
       const auto ci = m["ci95"];
       fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7.2f}  [{:>5.2f}, {:>5.2f}] {:>6.2f}\n",
-                 run.task, run.label, label_width, counts["samples"].get<std::size_t>(),
-                 counts["failed"].get<std::size_t>(), name, 100.0 * m["value"].get<double>(),
-                 100.0 * ci[0].get<double>(), 100.0 * ci[1].get<double>(),
-                 100.0 * m["stderr"].get<double>());
+                 run.task, run.label, label_width, m["n"].get<std::size_t>(), not_scored, name,
+                 100.0 * m["value"].get<double>(), 100.0 * ci[0].get<double>(),
+                 100.0 * ci[1].get<double>(), 100.0 * m["stderr"].get<double>());
     }
   }
   print_side_by_side(runs);
-  fmt::print("(values in percent; results in:");
+  fmt::print("(values in percent; n = samples scored; results in:");
   for (const auto& run : runs)
     fmt::print(" {}", run.dir.string());
   fmt::print(")\n");
 }
 
-}  // namespace
-
-std::string redact_spec(const std::string& spec) {
-  std::string out = spec;
-  // userinfo: scheme://user:pass@host -> scheme://host
-  if (const auto scheme_end = out.find("://"); scheme_end != std::string::npos) {
-    const auto host_start = scheme_end + 3;
-    const auto host_end = out.find_first_of("/#?", host_start);
-    const auto at = out.rfind('@', host_end == std::string::npos ? out.size() : host_end);
-    if (at != std::string::npos && at >= host_start) out.erase(host_start, at + 1 - host_start);
+nlohmann::json run_identity(const std::string& task_name, const task& evaluated,
+                            const model_backend& backend, const std::string& label) {
+  nlohmann::json task_description = evaluated.describe();
+  task_description["name"] = task_name;
+  if (task_description.contains("dataset")) {
+    task_description["dataset_sha256"] =
+        file_sha256(task_description["dataset"].get<std::string>());
   }
-  if (const auto query = out.find('?'); query != std::string::npos) {
-    const auto fragment = out.find('#', query);
-    const auto end = fragment == std::string::npos ? out.size() : fragment;
-    out = out.substr(0, query + 1) + redact_query(out.substr(query + 1, end - query - 1)) +
-          out.substr(end);
-  }
-  return out;
+  // A replay file may gain records between a killed run and its resume; the count is not part
+  // of which model this is.
+  nlohmann::json model_description = backend.describe();
+  model_description.erase("records");
+  return {{"task", task_description}, {"model", model_description}, {"label", label}};
 }
 
-int run_command(const run_command_options& options) {
+void check_options(const run_command_options& options) {
   if (options.tasks.empty()) throw input_error("--task is required");
   if (options.models.empty()) throw input_error("--model is required");
   if (!options.labels.empty() && options.labels.size() != options.models.size()) {
@@ -321,7 +389,16 @@ int run_command(const run_command_options& options) {
   }
   if (options.concurrency < 1) throw input_error("--concurrency must be >= 1");
   if (options.resume && options.overwrite) throw input_error("--resume and --overwrite conflict");
+  std::set<std::string> seen;
+  for (const auto& name : options.tasks) {
+    if (!seen.insert(name).second) throw input_error(fmt::format("--task lists '{}' twice", name));
+  }
+}
 
+}  // namespace
+
+int run_command(const run_command_options& options) {
+  check_options(options);
   task_registry tasks("task");
   register_tasks(tasks);
   backend_registry backends("back end");
@@ -330,35 +407,53 @@ int run_command(const run_command_options& options) {
     if (!tasks.contains(name)) throw input_error(unknown_name_message("task", name, tasks.names()));
   }
 
-  // Every back end is created (and every replay file read) before anything runs, so a typo in
-  // the second model fails fast instead of after an hour of the first.
+  // Everything is created, read and checked before anything runs, so a typo in the second model
+  // or a clash in its output folder fails fast instead of after an hour of the first.
   std::vector<std::unique_ptr<model_backend>> models;
   std::vector<std::string> labels;
   for (std::size_t i = 0; i < options.models.size(); ++i) {
     models.push_back(create_backend(backends, options.models[i], options.backend));
     labels.push_back(options.labels.empty() ? models.back()->default_label() : options.labels[i]);
   }
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (labels[i] == labels[j]) {
-        throw input_error(
-            fmt::format("two models share the label '{}'; give --label per model", labels[i]));
-      }
+  std::set<std::string> folders;
+  for (const auto& label : labels) {
+    if (!folders.insert(folder_name(label)).second) {
+      throw input_error(fmt::format(
+          "two models share the label (or folder) '{}'; give --label per model", label));
+    }
+  }
+  std::vector<planned_run> plans;
+  for (const auto& task_name : options.tasks) {
+    std::shared_ptr<task> evaluated = tasks.create(task_name, options.task);
+    auto items = std::make_shared<std::vector<sample>>(evaluated->load());
+    if (items->empty() || (options.limit && *options.limit == 0)) {
+      throw input_error(fmt::format("{}: no samples to evaluate", task_name));
+    }
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      planned_run plan{task_name,
+                       evaluated,
+                       items,
+                       i,
+                       labels[i],
+                       run_dir(options, task_name, labels[i]),
+                       run_identity(task_name, *evaluated, *models[i], labels[i])};
+      check_dir(plan, options);
+      plans.push_back(std::move(plan));
     }
   }
 
   std::vector<evaluated_run> runs;
-  for (const auto& task_name : options.tasks) {
-    for (std::size_t i = 0; i < models.size(); ++i) {
-      runs.push_back(
-          evaluate_pair(options, tasks, task_name, options.models[i], *models[i], labels[i]));
-    }
+  for (const auto& plan : plans) {
+    runs.push_back(evaluate(plan, options, *models[plan.model_index]));
+    if (options.stop_requested != nullptr && options.stop_requested->load()) break;
   }
   print_summary_table(runs);
-  const bool any_failed = std::any_of(runs.begin(), runs.end(), [](const evaluated_run& r) {
-    return r.summary["counts"]["failed"].get<std::size_t>() > 0;
+  if (options.stop_requested != nullptr && options.stop_requested->load()) return kExitInterrupted;
+  const bool all_scored = std::all_of(runs.begin(), runs.end(), [](const evaluated_run& r) {
+    return r.summary["counts"]["failed"].get<std::size_t>() == 0 &&
+           r.summary["counts"]["not_run"].get<std::size_t>() == 0;
   });
-  return any_failed ? kExitSomeFailed : kExitOk;
+  return all_scored ? kExitOk : kExitSomeFailed;
 }
 
 }  // namespace ys

@@ -1,6 +1,7 @@
 // `yardstick run`: evaluate one or more tasks with one or more models.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -8,14 +9,16 @@
 #include <vector>
 
 #include "harness/backend_options.h"
+#include "harness/redact.h"
 #include "harness/task.h"
 
 namespace ys {
 
 // Exit codes, documented in --help and the README.
 inline constexpr int kExitOk = 0;             // every sample was scored
-inline constexpr int kExitSomeFailed = 1;     // some samples failed (recorded in samples.jsonl)
+inline constexpr int kExitSomeFailed = 1;     // some samples failed or did not run (see run.json)
 inline constexpr int kExitUnusableInput = 2;  // bad options or input; nothing was evaluated
+inline constexpr int kExitInterrupted = 130;  // Ctrl-C or SIGTERM: continue with --resume
 
 struct run_command_options {
   std::vector<std::string> tasks;
@@ -29,13 +32,12 @@ struct run_command_options {
   bool quiet = false;
   task_options task;
   backend_options backend;
+  // Set by the signal handler: stop dispatching, finish what is in flight, write run.json.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 // Runs every (task, model) pair; prints the summary table on stdout. Returns an exit code.
 // Throws input_error for unusable options or input.
 int run_command(const run_command_options& options);
-
-// The model spec with credentials removed: URL userinfo and secret-looking query parameters.
-std::string redact_spec(const std::string& spec);
 
 }  // namespace ys

@@ -44,6 +44,10 @@ void rewrite_samples(const std::filesystem::path& path, const std::vector<sample
 // Writes JSON to `path` via a temporary file and rename, so readers never see half a file.
 void write_json_file(const std::filesystem::path& path, const nlohmann::json& value);
 
+// The SHA-256 of a file's bytes as hex, or "" when it cannot be read (a dataset given by a path
+// that no longer exists is not this function's error to report).
+std::string file_sha256(const std::filesystem::path& path);
+
 // Reads a JSON file; throws input_error naming the file on failure.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 

@@ -45,19 +45,43 @@ sample_result evaluate_one(const task& evaluated, model_backend& backend, const 
 
 }  // namespace
 
-std::vector<sample_result> run_samples(const task& evaluated, model_backend& backend,
-                                       const std::vector<sample>& items,
-                                       const runner_options& options, progress_meter& progress,
-                                       const result_callback& on_result) {
+run_outcome run_samples(const task& evaluated, model_backend& backend,
+                        const std::vector<sample>& items, const runner_options& options,
+                        progress_meter& progress, const result_callback& on_result) {
   std::vector<sample_result> results(items.size());
+  std::vector<char> ran(items.size(), 0);
   std::atomic<std::size_t> next{0};
-  std::mutex callback_mutex;
+  std::atomic<bool> halt{false};
+  std::mutex state_mutex;  // guards the callback, the failure streak and the stop reason
+  std::size_t failure_streak = 0;
+  bool any_success = false;
+  std::string stopped_because;
+
+  auto should_stop = [&] {
+    return halt.load() || (options.stop_requested != nullptr && options.stop_requested->load());
+  };
   auto worker = [&] {
-    for (std::size_t i = next.fetch_add(1); i < items.size(); i = next.fetch_add(1)) {
+    while (!should_stop()) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= items.size()) break;
       results[i] = evaluate_one(evaluated, backend, items[i]);
+      ran[i] = 1;
       {
-        std::lock_guard lock(callback_mutex);
+        std::lock_guard lock(state_mutex);
         if (on_result) on_result(results[i]);
+        if (results[i].failure) {
+          ++failure_streak;
+        } else {
+          any_success = true;
+          failure_streak = 0;
+        }
+        if (!any_success && options.abort_after_failures > 0 &&
+            failure_streak >= options.abort_after_failures && !halt.load()) {
+          stopped_because = fmt::format(
+              "the first {} samples all failed (last: {}: {}); stopped early", failure_streak,
+              to_string(results[i].failure->code), results[i].failure->message);
+          halt.store(true);
+        }
       }
       progress.advance(results[i].failure.has_value());
     }
@@ -68,7 +92,16 @@ std::vector<sample_result> run_samples(const task& evaluated, model_backend& bac
   for (std::size_t w = 0; w < std::min(workers, items.size()); ++w)
     pool.emplace_back(worker);
   pool.clear();  // joins
-  return results;
+
+  run_outcome outcome;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (ran[i]) outcome.results.push_back(std::move(results[i]));
+  }
+  if (stopped_because.empty() && outcome.results.size() < items.size()) {
+    stopped_because = "interrupted";
+  }
+  outcome.stopped_because = std::move(stopped_because);
+  return outcome;
 }
 
 }  // namespace ys

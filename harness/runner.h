@@ -2,8 +2,10 @@
 // and streams each result to a callback as it completes.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "harness/backend.h"
@@ -14,17 +16,26 @@ namespace ys {
 
 struct runner_options {
   int concurrency = 8;  // requests in flight at once
+  // Stop dispatching after this many failed samples in a row with no success yet: a wrong port
+  // or a bad key should not take hours to report. 0 never stops.
+  std::size_t abort_after_failures = 0;
+  // Set from elsewhere (a signal handler) to stop dispatching; samples in flight still finish.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 // Called from worker threads, serialised by the runner (never two calls at once).
 using result_callback = std::function<void(const sample_result&)>;
 
-// Evaluates `items` in any order and returns their results in the order of `items`. A failed
-// request or a scorer exception becomes a failed sample_result; nothing here throws for one bad
-// sample. `task` and `backend` must be safe to call from several threads at once.
-std::vector<sample_result> run_samples(const task& evaluated, model_backend& backend,
-                                       const std::vector<sample>& items,
-                                       const runner_options& options, progress_meter& progress,
-                                       const result_callback& on_result);
+struct run_outcome {
+  std::vector<sample_result> results;  // the samples that ran, in the order of the input
+  std::string stopped_because;         // empty when every sample ran
+};
+
+// Evaluates `items` and returns their results in the order of `items`. A failed request or a
+// scorer exception becomes a failed sample_result; nothing here throws for one bad sample.
+// `task` and `backend` must be safe to call from several threads at once.
+run_outcome run_samples(const task& evaluated, model_backend& backend,
+                        const std::vector<sample>& items, const runner_options& options,
+                        progress_meter& progress, const result_callback& on_result);
 
 }  // namespace ys

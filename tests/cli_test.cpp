@@ -117,38 +117,35 @@ TEST(Cli, MalformedDatasetNamesFileAndLineAndIsExitTwo) {
 
 TEST(Cli, MissingReplayRecordsFailSamplesAndResumeFinishesThem) {
   testing::temp_dir dir;
-  // A replay file with records for ids 0-4 of 10, as a run interrupted half-way would leave.
+  // A replay file with records for ids 0-4 of 10, as an interrupted generation job would leave.
   std::ifstream full(kOutputs + "text-davinci-002.cot.jsonl");
   std::string line, partial, complete;
   for (int i = 0; i < 10 && std::getline(full, line); ++i) {
     complete += line + "\n";
     if (i < 5) partial += line + "\n";
   }
-  const auto partial_file = dir.write("partial.jsonl", partial);
-  const auto complete_file = dir.write("complete.jsonl", complete);
+  const auto replay_file = dir.write("outputs.jsonl", partial);
   const auto out = (dir.path() / "run").string();
+  const std::string command = "run --task gsm8k --limit 10 --model replay:" + replay_file.string() +
+                              " --label tuned --out " + out;
 
-  auto r = run_yardstick("run --task gsm8k --limit 10 -q --model replay:" + partial_file.string() +
-                             " --label tuned --out " + out,
-                         dir);
+  auto r = run_yardstick(command + " -q", dir);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("5 sample(s) failed"), std::string::npos) << r.err;
   auto run = read_json_file(std::filesystem::path(out) / "run.json");
+  EXPECT_EQ(run["status"], "complete");
   EXPECT_EQ(run["counts"]["failed"], 5);
   EXPECT_EQ(run["counts"]["scored"], 5);
   EXPECT_EQ(run["failures"]["not_found"], 5);
   EXPECT_EQ(count_lines(std::filesystem::path(out) / "samples.jsonl"), 10u);
 
   // Re-running into the same directory without --resume would mix runs: refused.
-  r = run_yardstick("run --task gsm8k --limit 10 -q --model replay:" + complete_file.string() +
-                        " --label tuned --out " + out,
-                    dir);
+  r = run_yardstick(command + " -q", dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
 
-  r = run_yardstick("run --task gsm8k --limit 10 --model replay:" + complete_file.string() +
-                        " --label tuned --resume --out " + out,
-                    dir);
+  dir.write("outputs.jsonl", complete);  // the generation job finished
+  r = run_yardstick(command + " --resume", dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("5 sample(s) already scored, 5 to run"), std::string::npos) << r.err;
   run = read_json_file(std::filesystem::path(out) / "run.json");
@@ -193,6 +190,106 @@ TEST(Cli, ApiKeyNeverReachesOutputs) {
   EXPECT_EQ(r.err.find(key), std::string::npos);
   const auto run = read_json_file(out / "run.json");
   EXPECT_EQ(run["failures"]["unavailable"], 3);
+}
+
+}  // namespace
+}  // namespace ys
+
+namespace ys {
+namespace {
+
+std::string replay_spec(const char* name) {
+  return "replay:" + kOutputs + name;
+}
+
+TEST(Cli, ResumeRefusesADifferentModelOrSettings) {
+  testing::temp_dir dir;
+  const auto out = (dir.path() / "run").string();
+  auto r = run_yardstick("run -t gsm8k --limit 5 -q -m " +
+                             replay_spec("code-davinci-002.cot.jsonl") + " --label m --out " + out,
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_yardstick("run -t gsm8k --limit 5 -q -m " + replay_spec("text-davinci-002.cot.jsonl") +
+                        " --label m --resume --out " + out,
+                    dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot resume"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/model/path"), std::string::npos) << r.err;
+  r = run_yardstick("run -t gsm8k --limit 5 --shots 4 -q -m " +
+                        replay_spec("code-davinci-002.cot.jsonl") + " --label m --resume --out " +
+                        out,
+                    dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/task/shots: 8 -> 4"), std::string::npos) << r.err;
+  // The same run resumes, and a larger --limit extends it.
+  r = run_yardstick("run -t gsm8k --limit 8 -m " + replay_spec("code-davinci-002.cot.jsonl") +
+                        " --label m --resume --out " + out,
+                    dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("5 sample(s) already scored, 3 to run"), std::string::npos) << r.err;
+}
+
+TEST(Cli, EveryOutputFolderIsCheckedBeforeAnythingRuns) {
+  testing::temp_dir dir;
+  const auto out = dir.path() / "pair";
+  std::filesystem::create_directories(out / "b");
+  std::ofstream(out / "b" / "samples.jsonl") << "";
+  const auto r =
+      run_yardstick("run -t gsm8k --limit 3 -q -m " + replay_spec("code-davinci-002.cot.jsonl") +
+                        " --label a -m " + replay_spec("text-davinci-002.cot.jsonl") +
+                        " --label b --out " + out.string(),
+                    dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(out / "a"));
+}
+
+TEST(Cli, LabelsNeverEscapeTheOutputFolder) {
+  testing::temp_dir dir;
+  const auto out = dir.path() / "pair";
+  const auto r =
+      run_yardstick("run -t gsm8k --limit 2 -q -m " + replay_spec("code-davinci-002.cot.jsonl") +
+                        " --label .. -m " + replay_spec("text-davinci-002.cot.jsonl") +
+                        " --label org/model --out " + out.string(),
+                    dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out / "_.." / "run.json"));
+  EXPECT_TRUE(std::filesystem::exists(out / "org_model" / "run.json"));
+  EXPECT_EQ(read_json_file(out / "org_model" / "run.json")["label"], "org/model");
+}
+
+TEST(Cli, BadNumbersAndEmptyInputAreRefused) {
+  testing::temp_dir dir;
+  const std::string base = "run -t gsm8k -q -m " + replay_spec("code-davinci-002.cot.jsonl") +
+                           " --out " + (dir.path() / "o").string() + " ";
+  for (const char* bad : {"--limit 0", "--limit -3", "--seed -1", "--max-tokens 0",
+                          "--temperature -1", "--timeout 0", "--max-retries -1", "-c 0"}) {
+    EXPECT_EQ(run_yardstick(base + bad, dir).exit_code, 2) << bad;
+  }
+  const auto empty = dir.write("empty.jsonl", "");
+  auto r = run_yardstick(base + "--shots 0 --dataset " + empty.string(), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no samples to evaluate"), std::string::npos) << r.err;
+  r = run_yardstick(base + "--shots 0 --dataset " + dir.path().string(), dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "o"));
+}
+
+TEST(Cli, AServerThatNeverAnswersStopsTheRunEarly) {
+  testing::temp_dir dir;
+  const auto out = dir.path() / "run";
+  const auto r = run_yardstick(
+      "run -t gsm8k --limit 40 --shots 0 -c 1 --max-retries 0 --timeout 2 -q "
+      "-m 'openai:http://127.0.0.1:9/v1#m' --out " +
+          out.string(),
+      dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the first 16 samples all failed"), std::string::npos) << r.err;
+  const auto run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["status"], "stopped");
+  EXPECT_EQ(run["counts"]["failed"], 16);
+  EXPECT_EQ(run["counts"]["not_run"], 24);
+  EXPECT_TRUE(run["metrics"].empty());  // nothing scored: no number rather than a fake 0
 }
 
 }  // namespace

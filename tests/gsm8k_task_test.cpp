@@ -74,8 +74,9 @@ TEST(Gsm8kPrompt, ExemplarAnswersDropCalculatorAnnotations) {
                   "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes "
                   "9 * 2 = $<<9*2=18>>18.\n#### 18",
                   "18"};
-  EXPECT_EQ(gsm8k_exemplar_answer(p),
-            "Janet sells 16 - 3 - 4 = 9 duck eggs a day. She makes 9 * 2 = $18. The answer is 18.");
+  EXPECT_EQ(
+      gsm8k_exemplar_answer(p),
+      "Janet sells 16 - 3 - 4 = 9 duck eggs a day.\nShe makes 9 * 2 = $18.\nThe answer is 18.");
 }
 
 TEST(Gsm8kPrompt, SeededSampleIsDeterministicAndDistinct) {

@@ -141,3 +141,80 @@ TEST(RedactSpec, RemovesCredentials) {
 
 }  // namespace
 }  // namespace ys
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace ys {
+namespace {
+
+// Ctrl-C stops dispatching, lets the requests in flight finish, writes run.json and exits 130;
+// --resume then finishes the rest.
+std::string echo_number(const std::string& prompt) {
+  const auto at = prompt.find("What is ");
+  if (at == std::string::npos) return "no idea";
+  return "The answer is " + prompt.substr(at + 8, prompt.find(' ', at + 8) - at - 8) + ".";
+}
+
+TEST(RunnerIntegration, InterruptWritesFilesAndResumeFinishes) {
+  test_support::fake_openai_server server(echo_number);
+  testing::temp_dir dir;
+  std::string data;
+  for (int i = 0; i < 30; ++i) {
+    data += nlohmann::json{{"question", fmt::format("[[slow-always:0.1]] What is {} plus 0?", i)},
+                           {"answer", fmt::format("#### {}", i)}}
+                .dump() +
+            "\n";
+  }
+  const auto dataset = dir.write("slow.jsonl", data);
+  const auto out = dir.path() / "run";
+  const std::string spec = "openai:" + server.base_url() + "#m";
+  const std::vector<std::string> arguments = {
+      YARDSTICK_BINARY, "run", "-t", "gsm8k", "--shots",   "0", "-c", "1", "-q", "--dataset",
+      dataset.string(), "-m",  spec, "--out", out.string()};
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::vector<char*> argv;
+    for (const auto& a : arguments)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(YARDSTICK_BINARY, argv.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  kill(child, SIGINT);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), kExitInterrupted);
+  auto run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["status"], "interrupted");
+  const auto done = run["counts"]["scored"].get<std::size_t>();
+  EXPECT_GT(done, 0u);
+  EXPECT_LT(done, 30u);
+  EXPECT_EQ(run["counts"]["not_run"].get<std::size_t>(), 30u - done);
+
+  run_command_options options;
+  options.tasks = {"gsm8k"};
+  options.models = {spec};
+  options.concurrency = 8;
+  options.out = out;
+  options.quiet = true;
+  options.resume = true;
+  options.task.dataset = dataset;
+  options.task.shots = 0;
+  EXPECT_EQ(run_command(options), kExitOk);
+  run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["status"], "complete");
+  EXPECT_EQ(run["counts"]["scored"], 30);
+  EXPECT_EQ(run["counts"]["resumed"], done);
+  EXPECT_DOUBLE_EQ(run["metrics"]["exact_match"]["value"].get<double>(), 1.0);
+}
+
+}  // namespace
+}  // namespace ys
