@@ -40,6 +40,7 @@ struct evaluated_run {
   std::string label;
   std::filesystem::path dir;
   nlohmann::json summary;
+  std::vector<std::string> metric_order;  // the task's display order (JSON objects sort keys)
 };
 
 double percentile(std::vector<double> values, double fraction) {
@@ -312,7 +313,10 @@ evaluated_run evaluate(const planned_run& plan, const run_command_options& optio
   summary.update(usage_and_latency(results));
   summary["warnings"] = warnings;
   write_json_file(plan.dir / kRunFile, summary);
-  return {plan.task_name, plan.label, plan.dir, summary};
+  std::vector<std::string> order;
+  for (const auto& info : plan.evaluated->metrics())
+    order.push_back(info.name);
+  return {plan.task_name, plan.label, plan.dir, summary, order};
 }
 
 // One line per task with every model's headline metric, when several models ran. Whether a
@@ -350,7 +354,9 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
       fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}\n", run.task, run.label, label_width, 0,
                  not_scored, "(none)", "-");
     }
-    for (const auto& [name, m] : run.summary["metrics"].items()) {
+    for (const auto& name : run.metric_order) {
+      if (!run.summary["metrics"].contains(name)) continue;
+      const auto& m = run.summary["metrics"][name];
       const auto ci = m["ci95"];
       fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7.2f}  [{:>5.2f}, {:>5.2f}] {:>6.2f}\n",
                  run.task, run.label, label_width, m["n"].get<std::size_t>(), not_scored, name,

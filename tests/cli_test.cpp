@@ -294,3 +294,57 @@ TEST(Cli, AServerThatNeverAnswersStopsTheRunEarly) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+// The dev subset's own first answers, written as a model would ("Answer: a | b"), score 100 on
+// every answer type through extraction, and the per-type counts are the dataset's.
+TEST(Cli, DropRunOnReplayedAnswerText) {
+  testing::temp_dir dir;
+  const auto data = nlohmann::json::parse(
+      std::ifstream(std::string(YARDSTICK_DATASETS_DIR) + "/drop/dev-subset.json"));
+  std::string replay;
+  for (const auto& [passage_id, passage] : data.items()) {
+    for (const auto& qa : passage["qa_pairs"]) {
+      const auto& a = qa["answer"];
+      std::string text;
+      if (!a["number"].get<std::string>().empty()) {
+        text = a["number"];
+      } else if (!a["spans"].empty()) {
+        for (const auto& s : a["spans"])
+          text += (text.empty() ? "" : " | ") + s.get<std::string>();
+      } else {
+        for (const char* part : {"day", "month", "year"}) {
+          const std::string value = a["date"][part];
+          if (!value.empty()) text += (text.empty() ? "" : " ") + value;
+        }
+      }
+      replay +=
+          nlohmann::json{{"query_id", qa["query_id"]},
+                         {"completion", "Counting in the passage.\nAnswer: **" + text + "**.\n"}}
+              .dump() +
+          "\n";
+    }
+  }
+  const auto file = dir.write("drop.jsonl", replay);
+  const auto out = dir.path() / "run";
+  const auto r =
+      run_yardstick("run -t drop -q -m replay:" + file.string() + " --out " + out.string(), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("occurs more than once"), std::string::npos) << r.err;
+  const auto run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["primary_metric"], "f1");
+  EXPECT_DOUBLE_EQ(run["metrics"]["em"]["value"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(run["metrics"]["f1"]["value"].get<double>(), 1.0);
+  EXPECT_EQ(run["metrics"]["em"]["n"], 461);
+  EXPECT_EQ(run["metrics"]["em_number"]["n"], 263);
+  EXPECT_EQ(run["metrics"]["em_span"]["n"], 176);
+  EXPECT_EQ(run["metrics"]["em_spans"]["n"], 16);
+  EXPECT_EQ(run["metrics"]["em_date"]["n"], 6);
+  EXPECT_EQ(run["task"]["dataset_sha256"],
+            "68b39088752c42abdd9be646185af8d7dd51c42efb11c635203a5dffe90981ce");
+}
+
+}  // namespace
+}  // namespace ys

@@ -165,3 +165,63 @@ TEST(DropOptions, SamplesMustBeOne) {
 
 }  // namespace
 }  // namespace ys
+
+#include <fstream>
+#include <map>
+
+#include "harness/run_files.h"
+
+namespace ys {
+namespace {
+
+// Every (question, prediction) pair that the official scorer scored for the fixture file is
+// scored again through the task (its loader builds the gold candidates) and must agree.
+TEST(DropScore, TaskAgreesWithTheOfficialScorerOnEveryFixturePair) {
+  task_options options;
+  options.dataset = kDrop + "dev-subset.json";
+  options.shots = 0;
+  auto t = make_drop_task(options);
+  std::map<std::string, sample> by_id;
+  for (auto& item : t->load())
+    by_id[item.id] = item;
+
+  std::ifstream in(std::string(YARDSTICK_TEST_DATA_DIR) + "/drop/official_expected.jsonl");
+  std::size_t checked = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto row = nlohmann::json::parse(line);
+    if (row["dataset"] != "dev-subset.json") continue;
+    const std::string query_id = row["query_id"];
+    const int occurrence = row["occurrence"];
+    const std::string id =
+        occurrence == 0 ? query_id : query_id + "#" + std::to_string(occurrence + 1);
+    ASSERT_TRUE(by_id.count(id)) << id;
+    response reply;
+    reply.texts = {""};
+    reply.structured = {{"spans", row["predicted"]}};
+    const auto r = t->score(by_id.at(id), reply);
+    EXPECT_DOUBLE_EQ(r.metrics.at("em"), row["em"].get<double>()) << line;
+    EXPECT_DOUBLE_EQ(r.metrics.at("f1"), row["f1"].get<double>()) << line;
+    EXPECT_EQ(r.details["answer_type"], row["type"].is_null() ? "" : row["type"]) << line;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5538u);
+}
+
+TEST(DropScore, TwelvePointTwoFiveSurvivesANextLine) {
+  task_options options;
+  options.dataset = kDrop + "fixture.json";
+  options.shots = 0;
+  auto t = make_drop_task(options);
+  auto items = t->load();
+  sample item = items[0];
+  item.gold = nlohmann::json::array({{{"number", "12.25"}, {"spans", nlohmann::json::array()}}});
+  response reply;
+  reply.texts = {"Adding the two parts.\nAnswer: 12.25\nThat is the total of both fields."};
+  const auto r = t->score(item, reply);
+  EXPECT_DOUBLE_EQ(r.metrics.at("em"), 1.0);
+  EXPECT_DOUBLE_EQ(r.metrics.at("f1"), 1.0);
+  EXPECT_EQ(r.extracted, std::vector<std::string>{"12.25"});
+}
+
+}  // namespace
+}  // namespace ys

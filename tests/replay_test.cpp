@@ -81,7 +81,7 @@ TEST(Replay, BadRecordsNameFileLineAndField) {
   expect_load_error("{\"id\": 1.5, \"completion\": \"A\"}\n", "field 'id': must be an integer");
   expect_load_error("not json\n", "bad.jsonl:1: not a JSON object");
   expect_load_error("{\"id\": 0, \"completion\": \"A\"}\n{\"id\": \"0\", \"completion\": \"B\"}\n",
-                    "bad.jsonl:2: field 'id': '0' repeats the record on line 1");
+                    "bad.jsonl:2: field 'id': '0' repeats the record on line 1 with a different");
 }
 
 TEST(Replay, ReadsThePublishedOutputFilesExactly) {
@@ -125,6 +125,22 @@ TEST(Replay, QueryIdAndStructuredSpans) {
   EXPECT_TRUE(backend->generate(ask("q3")).structured.is_null());
   expect_load_error("{\"query_id\": \"q\", \"spans\": \"Alice\"}\n",
                     "bad.jsonl:1: field 'spans': must be an array");
+}
+
+}  // namespace
+}  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST(Replay, IdenticalRepeatedRecordsAreOneRecord) {
+  testing::temp_dir dir;
+  const auto file = dir.write("m.jsonl",
+                              "{\"query_id\": \"q\", \"spans\": [\"A\"]}\n"
+                              "{\"query_id\": \"q\", \"spans\": [\"A\"]}\n");
+  auto backend = make_replay_backend(file.string(), {});
+  EXPECT_EQ(backend->describe()["records"], 1);
+  EXPECT_EQ(backend->generate(ask("q")).structured["spans"], nlohmann::json({"A"}));
 }
 
 }  // namespace
