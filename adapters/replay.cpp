@@ -111,6 +111,7 @@ class replay_backend final : public model_backend {
   }
 
   std::vector<std::string> coverage_warnings(const std::vector<std::string>& dataset_ids) override {
+    if (records_.empty()) return {fmt::format("{}: the replay file holds no records", path_)};
     const std::unordered_set<std::string> known(dataset_ids.begin(), dataset_ids.end());
     std::vector<std::string> unmatched;
     for (const auto& [id, record] : records_) {
@@ -153,7 +154,7 @@ class replay_backend final : public model_backend {
       // A file written by walking a dataset that repeats an id (DROP's dev set) repeats the
       // record too; that is harmless when both say the same. Two different answers are not.
       if (it->second.completions != texts || it->second.spans != spans) {
-        throw input_error(path_, line_number, "id",
+        throw input_error(path_, line_number, record.contains("id") ? "id" : "query_id",
                           fmt::format("'{}' repeats the record on line {} with a different answer",
                                       id, it->second.line));
       }

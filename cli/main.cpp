@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
@@ -22,6 +23,36 @@ constexpr const char* kExitCodesHelp =
     "Exit codes: 0 every sample was scored; 1 some samples failed or did not run (each failure "
     "is recorded with its error in samples.jsonl); 2 unusable options or input (nothing was "
     "evaluated); 130 interrupted by Ctrl-C or SIGTERM (continue with --resume).";
+
+// Readable range checks: CLI11's PositiveNumber prints the range up to DBL_MAX in full.
+const CLI::Validator kAtLeastOne(
+    [](std::string& value) {
+      long long number = 0;
+      if (!CLI::detail::lexical_cast(value, number) || number < 1) {
+        return "must be a whole number >= 1, not '" + value + "'";
+      }
+      return std::string();
+    },
+    "INT >= 1");
+const CLI::Validator kNonNegative(
+    [](std::string& value) {
+      unsigned long long number = 0;
+      if (value.empty() || value.front() == '-' || !CLI::detail::lexical_cast(value, number)) {
+        return "must be a whole number >= 0 that fits in 64 bits, not '" + value + "'";
+      }
+      return std::string();
+    },
+    "UINT >= 0");
+const CLI::Validator kFiniteTemperature(
+    [](std::string& value) {
+      double number = 0;
+      if (!CLI::detail::lexical_cast(value, number) || !std::isfinite(number) || number < 0 ||
+          number > 100) {
+        return "must be a number from 0 to 100, not '" + value + "'";
+      }
+      return std::string();
+    },
+    "0..100");
 
 std::atomic<bool> g_stop_requested{false};
 
@@ -45,7 +76,8 @@ std::string default_out_dir() {
 }
 
 void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& prompt_format) {
-  run.add_option("--task,-t", o.tasks, "Task(s) to evaluate, comma-separated: gsm8k, drop")
+  run.add_option("--task,-t", o.tasks,
+                 "Task(s) to evaluate, comma-separated: gsm8k, drop, citations")
       ->required()
       ->delimiter(',');
   run.add_option("--model,-m", o.models,
@@ -55,28 +87,27 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
                  "Name shown for each --model, in the same order (default: model name or file)");
   run.add_option("--dataset", o.task.dataset,
                  "Dataset file (default: the task's shipped test set)");
-  run.add_option("--limit", o.limit, "Evaluate only the first N samples")
-      ->check(CLI::PositiveNumber);
+  run.add_option("--limit", o.limit, "Evaluate only the first N samples")->check(kAtLeastOne);
   run.add_option("--shots,-k", o.task.shots,
                  "Few-shot exemplars (GSM8K: 8 from train; DROP: 3 from other passages)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   run.add_option("--samples", o.task.samples, "Completions per item; K > 1 adds maj@K and pass@K")
       ->capture_default_str();
   run.add_option("--concurrency,-c", o.concurrency, "Requests in flight at once")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   run.add_option("--seed", o.task.seed, "Seed for exemplar choice and sampling")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegative)
       ->capture_default_str();
   run.add_option("--out,-o", o.out, "Output directory (default: runs/<UTC time>)");
   run.add_option("--prompt-format", prompt_format, "chat (chat/completions) or completion")
       ->check(CLI::IsMember({"chat", "completion"}))
       ->capture_default_str();
   run.add_option("--max-tokens", o.task.max_tokens, "Completion token limit (default: 512)")
-      ->check(CLI::PositiveNumber);
+      ->check(kAtLeastOne);
   run.add_option("--temperature", o.task.temperature,
                  "Sampling temperature (default: 0, or 0.7 with --samples > 1)")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(kFiniteTemperature);
   run.add_option("--timeout", o.backend.timeout_s, "Seconds per HTTP attempt (> 0)")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
@@ -86,6 +117,20 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
       ->capture_default_str();
   run.add_option("--api-key-env", o.backend.api_key_env,
                  "Name of the environment variable holding the API key")
+      ->capture_default_str();
+  run.add_option("--judge", o.judge,
+                 "citations: entailment judge model spec (default: offline lexical judge)");
+  run.add_option("--judge-template", o.task.judge_template,
+                 "citations: file replacing the judge prompt; needs {premise} and {claim}");
+  run.add_option("--citation-style", o.task.citation_style,
+                 "citations: asqa, qampari or eli5 (default: detected from the data)")
+      ->check(CLI::IsMember({"asqa", "qampari", "eli5"}));
+  run.add_option("--docs", o.task.docs, "citations: passages shown per question")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  run.add_option("--max-citations", o.task.max_citations,
+                 "citations: citations judged per sentence")
+      ->check(kAtLeastOne)
       ->capture_default_str();
   run.add_flag("--resume", o.resume, "Continue a run in --out: keep scored samples, redo the rest");
   run.add_flag("--overwrite", o.overwrite, "Replace a run already in --out");

@@ -103,6 +103,22 @@ void check_dir(const planned_run& plan, const run_command_options& options) {
     throw input_error(fmt::format("{}: cannot resume: no {} says which run this is",
                                   plan.dir.string(), kRunFile));
   }
+  // Resuming with a smaller --limit would drop samples already paid for.
+  std::set<std::string> selected;
+  const std::size_t count = std::min(plan.all_items->size(), options.limit.value_or(SIZE_MAX));
+  for (std::size_t i = 0; i < count; ++i)
+    selected.insert((*plan.all_items)[i].id);
+  std::size_t outside = 0;
+  if (std::filesystem::exists(samples_path)) {
+    for (const auto& r : read_samples(samples_path))
+      outside += selected.count(r.id) ? 0 : 1;
+  }
+  if (outside > 0) {
+    throw input_error(fmt::format(
+        "{}: cannot resume: {} sample(s) there lie outside this run's --limit and would be "
+        "dropped; raise --limit (or omit it) or use another --out",
+        plan.dir.string(), outside));
+  }
   const auto before = read_json_file(plan.dir / kRunFile).value("identity", nlohmann::json());
   const auto differences = identity_differences(before, plan.identity);
   if (!differences.empty()) {
@@ -141,7 +157,10 @@ nlohmann::json aggregate_metrics(const task& evaluated, const std::vector<sample
       if (auto it = r.metrics.find(info.name); it != r.metrics.end()) values.push_back(it->second);
     }
     if (values.empty()) continue;  // no sample of this kind: no number, rather than a fake 0
-    metrics[info.name] = stats::to_json(stats::summarize(values, info.binary));
+    auto summary = stats::summarize(values, info.binary);
+    // Every metric here is a fraction; a normal interval must not promise values past 0 or 1.
+    summary.ci95 = {std::max(0.0, summary.ci95.low), std::min(1.0, summary.ci95.high)};
+    metrics[info.name] = stats::to_json(summary);
     metrics[info.name]["binary"] = info.binary;
   }
   return metrics;
@@ -199,7 +218,9 @@ nlohmann::json started_summary(const planned_run& plan, const run_command_option
   summary["schema_version"] = kRunSchemaVersion;
   summary["status"] = "running";
   summary["identity"] = plan.identity;
-  summary["task"] = plan.identity["task"];
+  summary["task"] = plan.evaluated->describe();
+  summary["task"]["name"] = plan.task_name;
+  summary["task"]["dataset_sha256"] = plan.identity["task"].value("dataset_sha256", "");
   summary["model"] = backend.describe();
   summary["model"]["spec"] = redact_spec(model_spec);
   summary["label"] = plan.label;
@@ -265,6 +286,7 @@ evaluated_run evaluate(const planned_run& plan, const run_command_options& optio
   runner.abort_after_failures =
       std::max(kAbortAfterFailures, 2 * static_cast<std::size_t>(options.concurrency));
   runner.stop_requested = options.stop_requested;
+  runner.already_succeeded = !kept.empty();
   auto outcome = run_samples(*plan.evaluated, backend, pending, runner, progress,
                              [&](const sample_result& r) { writer.append(r); });
   progress.finish();
@@ -283,11 +305,14 @@ evaluated_run evaluate(const planned_run& plan, const run_command_options& optio
   for (const auto& r : results)
     failed += r.failure ? 1 : 0;
   const std::size_t not_run = items.size() - results.size();
+  if (not_run == 0) outcome.stopped_because.clear();
   if (failed > 0) {
     const auto first = std::find_if(results.begin(), results.end(),
                                     [](const auto& r) { return r.failure.has_value(); });
-    warnings.push_back(fmt::format("{} sample(s) failed; first: id {}: {}", failed, first->id,
-                                   first->failure->message));
+    warnings.push_back(fmt::format(
+        "{} sample(s) failed and are left out of the metrics (an official scorer may count "
+        "them as 0); first: id {}: {}",
+        failed, first->id, first->failure->message));
     fmt::print(stderr, "warning: {}\n", warnings.back());
   }
   if (!outcome.stopped_because.empty()) {
@@ -312,6 +337,7 @@ evaluated_run evaluate(const planned_run& plan, const run_command_options& optio
   summary["primary_metric"] = plan.evaluated->metrics().front().name;
   summary.update(usage_and_latency(results));
   summary["warnings"] = warnings;
+  if (auto report = plan.evaluated->report(); !report.is_null()) summary["task_report"] = report;
   write_json_file(plan.dir / kRunFile, summary);
   std::vector<std::string> order;
   for (const auto& info : plan.evaluated->metrics())
@@ -348,8 +374,7 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
              "n", "failed", "metric", "value", "95% CI", "stderr");
   for (const auto& run : runs) {
     const auto& counts = run.summary["counts"];
-    const auto not_scored =
-        counts["failed"].get<std::size_t>() + counts["not_run"].get<std::size_t>();
+    const auto not_scored = counts["failed"].get<std::size_t>();
     if (run.summary["metrics"].empty()) {
       fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}\n", run.task, run.label, label_width, 0,
                  not_scored, "(none)", "-");
@@ -364,6 +389,12 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
                  100.0 * ci[1].get<double>(), 100.0 * m["stderr"].get<double>());
     }
   }
+  for (const auto& run : runs) {
+    if (const auto not_run = run.summary["counts"]["not_run"].get<std::size_t>(); not_run > 0) {
+      fmt::print("{} {}: {} sample(s) not run ({}); continue with --resume\n", run.task, run.label,
+                 not_run, run.summary["status"].get<std::string>());
+    }
+  }
   print_side_by_side(runs);
   fmt::print("(values in percent; n = samples scored; results in:");
   for (const auto& run : runs)
@@ -372,18 +403,23 @@ void print_summary_table(const std::vector<evaluated_run>& runs) {
 }
 
 nlohmann::json run_identity(const std::string& task_name, const task& evaluated,
-                            const model_backend& backend, const std::string& label) {
+                            const model_backend& backend, const std::string& label,
+                            std::uint64_t seed) {
   nlohmann::json task_description = evaluated.describe();
   task_description["name"] = task_name;
   if (task_description.contains("dataset")) {
+    // The data is identified by its bytes, not its path: a moved clone resumes.
     task_description["dataset_sha256"] =
         file_sha256(task_description["dataset"].get<std::string>());
+    task_description.erase("dataset");
   }
+  task_description.erase("fewshot_source");
   // A replay file may gain records between a killed run and its resume; the count is not part
   // of which model this is.
   nlohmann::json model_description = backend.describe();
   model_description.erase("records");
-  return {{"task", task_description}, {"model", model_description}, {"label", label}};
+  return {
+      {"task", task_description}, {"model", model_description}, {"label", label}, {"seed", seed}};
 }
 
 void check_options(const run_command_options& options) {
@@ -397,7 +433,11 @@ void check_options(const run_command_options& options) {
   if (options.resume && options.overwrite) throw input_error("--resume and --overwrite conflict");
   std::set<std::string> seen;
   for (const auto& name : options.tasks) {
+    if (name.empty()) throw input_error("--task has an empty name");
     if (!seen.insert(name).second) throw input_error(fmt::format("--task lists '{}' twice", name));
+  }
+  for (const auto& label : options.labels) {
+    if (label.empty()) throw input_error("--label must not be empty");
   }
 }
 
@@ -415,6 +455,10 @@ int run_command(const run_command_options& options) {
 
   // Everything is created, read and checked before anything runs, so a typo in the second model
   // or a clash in its output folder fails fast instead of after an hour of the first.
+  run_command_options resolved = options;
+  if (options.judge) {
+    resolved.task.judge = create_backend(backends, *options.judge, options.backend);
+  }
   std::vector<std::unique_ptr<model_backend>> models;
   std::vector<std::string> labels;
   for (std::size_t i = 0; i < options.models.size(); ++i) {
@@ -430,19 +474,21 @@ int run_command(const run_command_options& options) {
   }
   std::vector<planned_run> plans;
   for (const auto& task_name : options.tasks) {
-    std::shared_ptr<task> evaluated = tasks.create(task_name, options.task);
+    std::shared_ptr<task> evaluated = tasks.create(task_name, resolved.task);
     auto items = std::make_shared<std::vector<sample>>(evaluated->load());
     if (items->empty() || (options.limit && *options.limit == 0)) {
-      throw input_error(fmt::format("{}: no samples to evaluate", task_name));
+      throw input_error(fmt::format("{}: no samples to evaluate in {}", task_name,
+                                    evaluated->describe().value("dataset", "the dataset")));
     }
     for (std::size_t i = 0; i < models.size(); ++i) {
-      planned_run plan{task_name,
-                       evaluated,
-                       items,
-                       i,
-                       labels[i],
-                       run_dir(options, task_name, labels[i]),
-                       run_identity(task_name, *evaluated, *models[i], labels[i])};
+      planned_run plan{
+          task_name,
+          evaluated,
+          items,
+          i,
+          labels[i],
+          run_dir(options, task_name, labels[i]),
+          run_identity(task_name, *evaluated, *models[i], labels[i], options.task.seed)};
       check_dir(plan, options);
       plans.push_back(std::move(plan));
     }

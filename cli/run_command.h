@@ -24,6 +24,7 @@ struct run_command_options {
   std::vector<std::string> tasks;
   std::vector<std::string> models;
   std::vector<std::string> labels;
+  std::optional<std::string> judge;  // model spec of the entailment judge (citations)
   std::optional<std::size_t> limit;
   int concurrency = 8;
   std::filesystem::path out;

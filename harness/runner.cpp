@@ -12,6 +12,19 @@ namespace ys {
 
 namespace {
 
+bool stops_the_run(error_code code) {
+  switch (code) {
+    case error_code::unavailable:
+    case error_code::unauthenticated:
+    case error_code::deadline_exceeded:
+    case error_code::invalid_argument:
+    case error_code::rate_limited:
+      return true;
+    default:
+      return false;
+  }
+}
+
 sample_result evaluate_one(const task& evaluated, model_backend& backend, const sample& item) {
   sample_result result;
   result.id = item.id;
@@ -31,7 +44,7 @@ sample_result evaluate_one(const task& evaluated, model_backend& backend, const 
     result.id = item.id;
     result.gold = item.gold;
     result.prompt_hash = prompt_hash;
-    result.usage = reply.usage;
+    result.usage += reply.usage;  // the task may have spent tokens too (a judge model)
     result.latency_s = reply.latency_s;
     result.attempts = reply.attempts;
   } catch (const std::exception& e) {
@@ -54,7 +67,7 @@ run_outcome run_samples(const task& evaluated, model_backend& backend,
   std::atomic<bool> halt{false};
   std::mutex state_mutex;  // guards the callback, the failure streak and the stop reason
   std::size_t failure_streak = 0;
-  bool any_success = false;
+  bool any_success = options.already_succeeded;
   std::string stopped_because;
 
   auto should_stop = [&] {
@@ -69,7 +82,7 @@ run_outcome run_samples(const task& evaluated, model_backend& backend,
       {
         std::lock_guard lock(state_mutex);
         if (on_result) on_result(results[i]);
-        if (results[i].failure) {
+        if (results[i].failure && stops_the_run(results[i].failure->code)) {
           ++failure_streak;
         } else {
           any_success = true;

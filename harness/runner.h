@@ -17,8 +17,12 @@ namespace ys {
 struct runner_options {
   int concurrency = 8;  // requests in flight at once
   // Stop dispatching after this many failed samples in a row with no success yet: a wrong port
-  // or a bad key should not take hours to report. 0 never stops.
+  // or a bad key should not take hours to report. 0 never stops. Only failures that speak of the
+  // set-up count (unreachable, refused, unauthenticated, timed out); a replay file without a
+  // record for some samples is not a reason to stop.
   std::size_t abort_after_failures = 0;
+  // Successes already in hand (a resumed run): the back end is known to work.
+  bool already_succeeded = false;
   // Set from elsewhere (a signal handler) to stop dispatching; samples in flight still finish.
   const std::atomic<bool>* stop_requested = nullptr;
 };

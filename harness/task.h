@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "harness/types.h"
 
 namespace ys {
+
+class model_backend;
 
 enum class prompt_style { chat, completion };
 
@@ -24,6 +27,13 @@ struct task_options {
   prompt_style style = prompt_style::chat;
   std::optional<int> max_tokens;
   std::optional<double> temperature;  // default: 0, or the task's sampling default when samples > 1
+
+  // Citation accuracy (ignored by other tasks).
+  std::optional<std::string> citation_style;  // asqa | qampari | eli5; default: detected
+  int docs = 5;                               // passages shown per question
+  int max_citations = 3;                      // citations judged per sentence
+  std::shared_ptr<model_backend> judge;       // entailment judge model; null: offline lexical
+  std::optional<std::filesystem::path> judge_template;  // replaces the judge's prompt
 };
 
 struct metric_info {
@@ -53,6 +63,9 @@ class task {
 
   // The metrics `score` fills in, in display order; the first is the headline.
   virtual std::vector<metric_info> metrics() const = 0;
+
+  // Figures the task gathered while scoring (a judge's calls and agreement, say), for run.json.
+  virtual nlohmann::json report() const { return nullptr; }
 };
 
 }  // namespace ys

@@ -48,6 +48,9 @@ struct request {
   std::vector<chat_message> messages;
   std::string prompt;
   generation_params params;
+  // The dataset's own reference answer, when it has one: the `gold` back end answers with it, so
+  // references can be scored as if a model wrote them.
+  std::string reference;
 
   // A stable content hash (hex) of everything that determines the model's output.
   std::string content_hash() const;

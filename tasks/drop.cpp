@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -103,7 +104,7 @@ class drop_task final : public task {
             {"shots", shots_},
             {"fewshot_source", "other passages of the same dataset"},
             {"prompt_format", options_.style == prompt_style::chat ? "chat" : "completion"},
-            {"stop", drop_stop_sequences()},
+            {"stop", stops()},
             {"max_tokens", options_.max_tokens.value_or(kDefaultMaxTokens)},
             {"temperature", options_.temperature.value_or(0.0)}};
   }
@@ -129,10 +130,27 @@ class drop_task final : public task {
                              q.candidates,
                              q.query_id});
     }
+    std::set<std::string> unique;
+    for (const auto& item : items) {
+      if (!unique.insert(item.id).second) {
+        throw input_error(fmt::format(
+            "{}: sample id '{}' is both a query_id and the name given to a repeat of another; "
+            "rename one of them",
+            dataset_.string(), item.id));
+      }
+    }
     return items;
   }
 
   std::vector<std::string> load_warnings() const override { return warnings_; }
+
+  // A completion prompt needs the turn markers as stops, or the model writes the next passage;
+  // a chat model may quote "Question:" while reasoning, so chat stops only at end-of-turn tokens.
+  const std::vector<std::string>& stops() const {
+    static const std::vector<std::string> chat_stops{"</s>", "<|im_end|>", "<|eot_id|>",
+                                                     "<|endoftext|>"};
+    return options_.style == prompt_style::chat ? chat_stops : drop_stop_sequences();
+  }
 
   request build_request(const sample& item) const override {
     request req;
@@ -158,7 +176,7 @@ class drop_task final : public task {
     }
     req.params.max_tokens = options_.max_tokens.value_or(kDefaultMaxTokens);
     req.params.temperature = options_.temperature.value_or(0.0);
-    req.params.stop = drop_stop_sequences();
+    req.params.stop = stops();
     req.params.seed = options_.seed;
     return req;
   }
@@ -171,8 +189,7 @@ class drop_task final : public task {
       extracted.spans = reply.structured["spans"].get<std::vector<std::string>>();
       extracted.source = "structured";
     } else if (!reply.texts.empty()) {
-      extracted = extract_drop_answer(
-          numeric::truncate_at_stop(reply.texts.front(), drop_stop_sequences()));
+      extracted = extract_drop_answer(numeric::truncate_at_stop(reply.texts.front(), stops()));
     }
     std::vector<drop::gold_answer> candidates;
     for (const auto& answer : item.gold)
@@ -248,32 +265,43 @@ class drop_task final : public task {
       std::size_t index = 0;
       for (const auto& qa : entry["qa_pairs"]) {
         const std::string where = fmt::format("qa_pairs[{}].", index++);
-        if (!qa.is_object()) throw fail(where, "must be an object");
+        // Point at the question itself when it has an id to find it by.
+        const std::size_t qa_line =
+            qa.is_object() && qa.contains("query_id") && qa["query_id"].is_string() &&
+                    !qa["query_id"].get<std::string>().empty()
+                ? line_of(text, "\"" + qa["query_id"].get<std::string>() + "\"")
+                : line;
+        auto fail_qa = [&](const std::string& field, const std::string& problem) {
+          return input_error(file, qa_line, field,
+                             fmt::format("passage '{}': {}", passage_id, problem));
+        };
+        if (!qa.is_object()) throw fail_qa(where, "must be an object");
         for (const char* field : {"question", "query_id"}) {
           if (!qa.contains(field) || !qa[field].is_string()) {
-            throw fail(where + field, "missing or not a string");
+            throw fail_qa(where + field, "missing or not a string");
           }
         }
         if (!qa.contains("answer") || !qa["answer"].is_object()) {
-          throw fail(where + "answer", "missing or not an object");
+          throw fail_qa(where + "answer", "missing or not an object");
         }
         drop_question q;
         q.passage_id = passage_id;
         q.query_id = qa["query_id"].get<std::string>();
+        if (q.query_id.empty()) throw fail_qa(where + "query_id", "is empty");
         q.question = qa["question"].get<std::string>();
         q.candidates = nlohmann::json::array();
         q.candidates.push_back(nlohmann::json::parse(qa["answer"].dump()));
         if (qa.contains("validated_answers")) {
           if (!qa["validated_answers"].is_array()) {
-            throw fail(where + "validated_answers", "must be an array");
+            throw fail_qa(where + "validated_answers", "must be an array");
           }
           for (const auto& v : qa["validated_answers"]) {
-            if (!v.is_object()) throw fail(where + "validated_answers", "must hold objects");
+            if (!v.is_object()) throw fail_qa(where + "validated_answers", "must hold objects");
             q.candidates.push_back(nlohmann::json::parse(v.dump()));
           }
         }
         check_answer_types(q.candidates, [&](const std::string& problem) {
-          return fail(where + "answer", problem);
+          return fail_qa(where + "answer", problem);
         });
         questions.push_back(std::move(q));
       }

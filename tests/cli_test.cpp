@@ -348,3 +348,47 @@ TEST(Cli, DropRunOnReplayedAnswerText) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST(Cli, ResumeGuardsLimitSeedAndFollowsTheDataNotItsPath) {
+  testing::temp_dir dir;
+  const auto out = (dir.path() / "run").string();
+  const std::string model = " -q -m " + replay_spec("code-davinci-002.cot.jsonl") + " --out " + out;
+  ASSERT_EQ(run_yardstick("run -t gsm8k --limit 6" + model, dir).exit_code, 0);
+  auto r = run_yardstick("run -t gsm8k --limit 3 --resume" + model, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("3 sample(s) there lie outside this run's --limit"), std::string::npos)
+      << r.err;
+  r = run_yardstick("run -t gsm8k --limit 6 --seed 7 --resume" + model, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/seed: 1234 -> 7"), std::string::npos) << r.err;
+  // The same file named by another path is the same data.
+  const auto copy = dir.path() / "copy.jsonl";
+  std::filesystem::copy_file(std::string(YARDSTICK_DATASETS_DIR) + "/gsm8k/test.jsonl", copy);
+  r = run_yardstick("run -t gsm8k --limit 6 --resume --dataset " + copy.string() + model, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Cli, APartialReplayFileIsScoredNotStoppedEarly) {
+  testing::temp_dir dir;
+  std::ifstream full(kOutputs + "code-davinci-002.cot.jsonl");
+  std::string line, late;
+  for (int i = 0; std::getline(full, line); ++i) {
+    if (i >= 30 && i < 40) late += line + "\n";
+  }
+  const auto file = dir.write("late.jsonl", late);
+  const auto out = dir.path() / "run";
+  const auto r = run_yardstick(
+      "run -t gsm8k --limit 40 -q -m replay:" + file.string() + " --out " + out.string(), dir);
+  EXPECT_EQ(r.exit_code, 1);
+  const auto run = read_json_file(out / "run.json");
+  EXPECT_EQ(run["status"], "complete");
+  EXPECT_EQ(run["counts"]["scored"], 10);
+  EXPECT_EQ(run["counts"]["failed"], 30);
+  EXPECT_EQ(run["counts"]["not_run"], 0);
+}
+
+}  // namespace
+}  // namespace ys

@@ -41,10 +41,10 @@ TEST(Registry, NoSuggestionForUnrelatedName) {
 TEST(Registry, BuiltInTasksAndBackEndsAreRegistered) {
   task_registry tasks("task");
   register_tasks(tasks);
-  EXPECT_EQ(tasks.names(), (std::vector<std::string>{"drop", "gsm8k"}));
+  EXPECT_EQ(tasks.names(), (std::vector<std::string>{"citations", "drop", "gsm8k"}));
   backend_registry backends("back end");
   register_backends(backends);
-  EXPECT_EQ(backends.names(), (std::vector<std::string>{"openai", "replay"}));
+  EXPECT_EQ(backends.names(), (std::vector<std::string>{"gold", "openai", "replay"}));
 }
 
 TEST(Registry, ModelSpecWithUnknownSchemeNamesTheNearest) {

@@ -1,0 +1,137 @@
+#include "scorers/judge.h"
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace ys::citations {
+
+namespace {
+
+constexpr int kJudgeMaxTokens = 16;
+
+std::string fill(std::string text, const std::string& premise, const std::string& claim) {
+  // Filled in one pass so a premise that itself contains "{claim}" is left alone.
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 9, "{premise}") == 0) {
+      out += premise;
+      i += 9;
+    } else if (text.compare(i, 7, "{claim}") == 0) {
+      out += claim;
+      i += 7;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::string& default_judge_template() {
+  static const std::string text =
+      "Premise:\n{premise}\nClaim:\n{claim}\n\n"
+      "Does the premise entail the claim, that is, does the premise alone show the claim to be "
+      "true? Reply with one word: yes or no.";
+  return text;
+}
+
+std::string read_judge_template(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw input_error(fmt::format("{}: cannot open judge template", path.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  for (const char* field : {"{premise}", "{claim}"}) {
+    if (text.find(field) == std::string::npos) {
+      throw input_error(
+          fmt::format("{}: judge template has no {} placeholder", path.string(), field));
+    }
+  }
+  return text;
+}
+
+bool reply_says_entailed(std::string_view reply) {
+  std::size_t i = 0;
+  while (i < reply.size() && std::isalnum(static_cast<unsigned char>(reply[i])) == 0)
+    ++i;
+  std::string word;
+  while (i < reply.size() && std::isalnum(static_cast<unsigned char>(reply[i])) != 0) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(reply[i++])));
+  }
+  return word == "yes" || word == "1";
+}
+
+model_judge::model_judge(std::shared_ptr<model_backend> backend, std::string prompt_template)
+    : backend_(std::move(backend)), template_(std::move(prompt_template)) {}
+
+request model_judge::make_request(const std::string& premise, const std::string& claim) const {
+  request req;
+  req.chat = true;
+  req.messages = {{"user", fill(template_, premise, claim)}};
+  req.params.max_tokens = kJudgeMaxTokens;
+  req.params.temperature = 0.0;
+  req.source_id = "judge-" + req.content_hash();
+  return req;
+}
+
+verdict model_judge::judge(const std::string& premise, const std::string& claim) {
+  const std::string key = premise + '\x1f' + claim;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = memo_.find(key); it != memo_.end()) {
+      ++memo_hits_;
+      return verdict{it->second, std::nullopt, {}};
+    }
+  }
+  const response reply = backend_->generate(make_request(premise, claim));
+  verdict out;
+  out.usage = reply.usage;
+  if (reply.failure) {
+    out.failure = reply.failure;
+    out.failure->message = "entailment judge: " + out.failure->message;
+    return out;
+  }
+  out.entailed = !reply.texts.empty() && reply_says_entailed(reply.texts.front());
+  const bool lexical = lexical_.judge(premise, claim).entailed;
+  std::lock_guard lock(mutex_);
+  if (memo_.emplace(key, out.entailed).second) {
+    ++calls_;
+    agreements_ += lexical == out.entailed ? 1 : 0;
+    both_entailed_ += lexical && out.entailed ? 1 : 0;
+    model_entailed_ += out.entailed ? 1 : 0;
+    lexical_entailed_ += lexical ? 1 : 0;
+  }
+  return out;
+}
+
+std::string model_judge::name() const {
+  const auto description = backend_->describe();
+  return fmt::format("model judge ({})",
+                     description.value("model", description.value("backend", "")));
+}
+
+nlohmann::json model_judge::report() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json j{{"judge", name()},
+                   {"pairs_judged", calls_},
+                   {"memo_hits", memo_hits_},
+                   {"model_entailed", model_entailed_},
+                   {"lexical_entailed", lexical_entailed_}};
+  if (calls_ > 0) {
+    // Cohen's kappa: agreement beyond what two judges with these yes-rates reach by chance.
+    const double n = static_cast<double>(calls_);
+    const double observed = static_cast<double>(agreements_) / n;
+    const double p_model = static_cast<double>(model_entailed_) / n;
+    const double p_lexical = static_cast<double>(lexical_entailed_) / n;
+    const double chance = p_model * p_lexical + (1 - p_model) * (1 - p_lexical);
+    j["agreement_with_lexical"] = observed;
+    j["kappa_with_lexical"] = chance < 1.0 ? (observed - chance) / (1.0 - chance) : 1.0;
+  }
+  return j;
+}
+
+}  // namespace ys::citations

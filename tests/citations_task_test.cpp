@@ -1,0 +1,173 @@
+#include "tasks/citations.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "adapters/gold.h"
+#include "cli/run_command.h"
+#include "harness/run_files.h"
+#include "scorers/judge.h"
+#include "tests/support/fake_openai_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace ys {
+namespace {
+
+const std::string kDemos = std::string(YARDSTICK_DATASETS_DIR) + "/citations/alce-demos/";
+
+std::unique_ptr<task> demo_task(const std::string& file, int docs = 5, int shots = 2) {
+  task_options options;
+  options.dataset = kDemos + file;
+  options.docs = docs;
+  options.shots = shots;
+  return make_citations_task(options);
+}
+
+TEST(CitationsLoader, ReadsTheAlceDemosAndDetectsTheirKindByFileName) {
+  for (const char* style : {"asqa", "eli5", "qampari"}) {
+    auto t = demo_task(std::string(style) + ".json");
+    const auto items = t->load();
+    ASSERT_EQ(items.size(), 4u) << style;
+    EXPECT_EQ(t->describe()["citation_style"], style);
+    EXPECT_EQ(items[0].id, "0");
+    EXPECT_EQ(items[0].fields["docs"].size(), 5u);
+    EXPECT_FALSE(items[0].gold["answer"].get<std::string>().empty());
+  }
+  auto three = demo_task("asqa.json", 3);
+  EXPECT_EQ(three->load()[1].fields["docs"].size(), 3u);
+}
+
+TEST(CitationsLoader, DetectsKindFromGoldFieldsFirst) {
+  const auto items =
+      nlohmann::json::parse(R"([{"question": "q", "docs": [], "answers": [["a"]]}])");
+  EXPECT_EQ(detect_citation_style(items, "asqa_like_name.json"), "qampari");
+  EXPECT_EQ(detect_citation_style(nlohmann::json::parse(R"([{"claims": ["c"]}])"), "x.json"),
+            "eli5");
+  EXPECT_EQ(detect_citation_style(nlohmann::json::parse(R"([{"qa_pairs": []}])"), "x.json"),
+            "asqa");
+  EXPECT_EQ(detect_citation_style(nlohmann::json::parse("[{}]"), "data.json"), "");
+}
+
+TEST(CitationsLoader, UnknownKindAndBadItemsAreClearErrors) {
+  testing::temp_dir dir;
+  task_options options;
+  options.dataset = dir.write("data.json", R"([{"question": "q", "docs": []}])");
+  try {
+    make_citations_task(options)->load();
+    FAIL();
+  } catch (const input_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--citation-style"), std::string::npos) << e.what();
+  }
+  options.citation_style = "asqa";
+  options.dataset = dir.write("bad.json", R"([{"question": "q", "docs": [{"title": "t"}]}])");
+  try {
+    make_citations_task(options)->load();
+    FAIL();
+  } catch (const input_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json: item 0 docs[0]: field 'text'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CitationsPrompt, RendersNumberedPassagesAndExemplarsFromOtherItems) {
+  auto t = demo_task("asqa.json", 5, 2);
+  const auto items = t->load();
+  const auto req = t->build_request(items[0]);
+  ASSERT_EQ(req.messages.size(), 5u);
+  const std::string& last = req.messages.back().content;
+  EXPECT_NE(last.find("Question: " + items[0].fields["question"].get<std::string>()),
+            std::string::npos);
+  EXPECT_NE(last.find("Document [1](Title: " +
+                      items[0].fields["docs"][0]["title"].get<std::string>() + "): "),
+            std::string::npos);
+  EXPECT_NE(last.find("Document [5](Title: "), std::string::npos);
+  EXPECT_EQ(req.messages[1].content, items[1].gold["answer"]);  // item 0 is not its own exemplar
+  EXPECT_EQ(req.messages[3].content, items[2].gold["answer"]);
+  EXPECT_EQ(req.reference, items[0].gold["answer"]);
+}
+
+TEST(CitationsJudge, ReplyParsingAndTemplate) {
+  EXPECT_TRUE(citations::reply_says_entailed("Yes."));
+  EXPECT_TRUE(citations::reply_says_entailed("  **yes** it does"));
+  EXPECT_TRUE(citations::reply_says_entailed("1"));
+  EXPECT_FALSE(citations::reply_says_entailed("No"));
+  EXPECT_FALSE(citations::reply_says_entailed("Yesterday"));
+  EXPECT_FALSE(citations::reply_says_entailed(""));
+  const auto& t = citations::default_judge_template();
+  EXPECT_NE(t.find("Premise:\n{premise}\nClaim:\n{claim}"), std::string::npos);
+}
+
+// A judge on loopback that says yes when every word of the claim occurs in the premise.
+std::string strict_judge(const std::string& prompt) {
+  const auto premise_at = prompt.find("Premise:\n");
+  const auto claim_at = prompt.find("\nClaim:\n");
+  if (premise_at == std::string::npos || claim_at == std::string::npos) return "no";
+  const std::string premise = prompt.substr(premise_at + 9, claim_at - premise_at - 9);
+  const std::string claim =
+      prompt.substr(claim_at + 8, prompt.find("\n\n", claim_at + 8) - claim_at - 8);
+  std::string word;
+  for (char c : claim + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += c;
+    } else if (!word.empty()) {
+      if (premise.find(word) == std::string::npos) return "No.";
+      word.clear();
+    }
+  }
+  return "Yes.";
+}
+
+TEST(CitationsIntegration, GoldAnswersJudgedByALoopbackModel) {
+  test_support::fake_openai_server judge_server(strict_judge);
+  testing::temp_dir dir;
+  run_command_options options;
+  options.tasks = {"citations"};
+  options.models = {"gold"};
+  options.judge = "openai:" + judge_server.base_url() + "#judge-model";
+  options.task.dataset = kDemos + "eli5.json";
+  options.out = dir.path() / "run";
+  options.quiet = true;
+  EXPECT_EQ(run_command(options), kExitOk);
+  const auto run = read_json_file(options.out / "run.json");
+  EXPECT_EQ(run["task"]["citation_style"], "eli5");
+  EXPECT_EQ(run["task"]["judge_is_model"], true);
+  EXPECT_EQ(run["counts"]["scored"], 4);
+  const auto& report = run["task_report"];
+  EXPECT_GT(report["pairs_judged"].get<int>(), 0);
+  EXPECT_EQ(report["pairs_judged"].get<std::size_t>(), judge_server.total_requests());
+  EXPECT_TRUE(report.contains("agreement_with_lexical"));
+  EXPECT_GT(run["usage"]["completion_tokens"].get<long long>(), 0);
+  const double recall = run["metrics"]["citation_recall"]["value"];
+  EXPECT_GE(recall, 0.0);
+  EXPECT_LE(recall, 1.0);
+  // Every sentence is in samples.jsonl with its verdict.
+  for (const auto& s : read_samples(options.out / "samples.jsonl")) {
+    ASSERT_TRUE(s.details.contains("sentences")) << s.id;
+    for (const auto& sentence : s.details["sentences"]) {
+      EXPECT_TRUE(sentence.contains("supported"));
+      EXPECT_TRUE(sentence.contains("reason"));
+    }
+  }
+}
+
+TEST(CitationsIntegration, OfflineLexicalJudgeIsNamedAsSuch) {
+  testing::temp_dir dir;
+  run_command_options options;
+  options.tasks = {"citations"};
+  options.models = {"gold"};
+  options.task.dataset = kDemos + "qampari.json";
+  options.out = dir.path() / "run";
+  options.quiet = true;
+  EXPECT_EQ(run_command(options), kExitOk);
+  const auto run = read_json_file(options.out / "run.json");
+  EXPECT_EQ(run["task"]["judge_is_model"], false);
+  EXPECT_NE(run["task"]["judge"].get<std::string>().find("approximate"), std::string::npos);
+  EXPECT_TRUE(run["task_report"].contains("note"));
+  EXPECT_TRUE(run["metrics"].contains("citation_precision"));
+  EXPECT_FALSE(run["metrics"].contains("qampari_f1"));  // the demos carry no gold answer lists
+}
+
+}  // namespace
+}  // namespace ys
