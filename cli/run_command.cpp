@@ -337,7 +337,11 @@ evaluated_run evaluate(const planned_run& plan, const run_command_options& optio
   summary["primary_metric"] = plan.evaluated->metrics().front().name;
   summary.update(usage_and_latency(results));
   summary["warnings"] = warnings;
-  if (auto report = plan.evaluated->report(); !report.is_null()) summary["task_report"] = report;
+  if (auto report = plan.evaluated->report(); !report.is_null()) {
+    summary["task_report"] = report;
+    if (report.contains("note"))
+      fmt::print(stderr, "note: {}\n", report["note"].get<std::string>());
+  }
   write_json_file(plan.dir / kRunFile, summary);
   std::vector<std::string> order;
   for (const auto& info : plan.evaluated->metrics())
@@ -367,25 +371,28 @@ void print_side_by_side(const std::vector<evaluated_run>& runs) {
 }
 
 void print_summary_table(const std::vector<evaluated_run>& runs) {
-  std::size_t label_width = 5;
-  for (const auto& run : runs)
-    label_width = std::max(label_width, run.label.size());
-  fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}  {:<15} {:>6}\n", "task", "model", label_width,
-             "n", "failed", "metric", "value", "95% CI", "stderr");
+  std::size_t task_width = 4, label_width = 5, metric_width = 6;
   for (const auto& run : runs) {
-    const auto& counts = run.summary["counts"];
-    const auto not_scored = counts["failed"].get<std::size_t>();
+    task_width = std::max(task_width, run.task.size());
+    label_width = std::max(label_width, run.label.size());
+    for (const auto& name : run.metric_order)
+      metric_width = std::max(metric_width, name.size());
+  }
+  fmt::print("{:<{}} {:<{}} {:>6} {:>6}  {:<{}} {:>7}  {:<16} {:>6}\n", "task", task_width, "model",
+             label_width, "n", "failed", "metric", metric_width, "value", "95% CI", "stderr");
+  for (const auto& run : runs) {
+    const auto failed = run.summary["counts"]["failed"].get<std::size_t>();
     if (run.summary["metrics"].empty()) {
-      fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7}\n", run.task, run.label, label_width, 0,
-                 not_scored, "(none)", "-");
+      fmt::print("{:<{}} {:<{}} {:>6} {:>6}  {:<{}} {:>7}\n", run.task, task_width, run.label,
+                 label_width, 0, failed, "(none)", metric_width, "-");
     }
     for (const auto& name : run.metric_order) {
       if (!run.summary["metrics"].contains(name)) continue;
       const auto& m = run.summary["metrics"][name];
       const auto ci = m["ci95"];
-      fmt::print("{:<8} {:<{}} {:>6} {:>6}  {:<12} {:>7.2f}  [{:>5.2f}, {:>5.2f}] {:>6.2f}\n",
-                 run.task, run.label, label_width, m["n"].get<std::size_t>(), not_scored, name,
-                 100.0 * m["value"].get<double>(), 100.0 * ci[0].get<double>(),
+      fmt::print("{:<{}} {:<{}} {:>6} {:>6}  {:<{}} {:>7.2f}  [{:>6.2f}, {:>6.2f}] {:>6.2f}\n",
+                 run.task, task_width, run.label, label_width, m["n"].get<std::size_t>(), failed,
+                 name, metric_width, 100.0 * m["value"].get<double>(), 100.0 * ci[0].get<double>(),
                  100.0 * ci[1].get<double>(), 100.0 * m["stderr"].get<double>());
     }
   }

@@ -171,3 +171,84 @@ TEST(CitationsIntegration, OfflineLexicalJudgeIsNamedAsSuch) {
 
 }  // namespace
 }  // namespace ys
+
+#include "adapters/replay.h"
+
+namespace ys {
+namespace {
+
+TEST(CitationsJudge, AReplayJudgeAnswersByTheRequestHash) {
+  testing::temp_dir dir;
+  const std::string premise = "Title: Paris\nParis is the capital of France.";
+  const std::string claim = "Paris is the capital of France.";
+  citations::model_judge probe(nullptr, citations::default_judge_template());
+  const auto req = probe.make_request(premise, claim);
+  EXPECT_EQ(req.source_id.rfind("judge-", 0), 0u);
+  const auto file = dir.write(
+      "judge.jsonl", nlohmann::json{{"id", req.source_id}, {"completion", "Yes"}}.dump() + "\n");
+  std::shared_ptr<model_backend> replay = make_replay_backend(file.string(), {});
+  citations::model_judge judge(replay, citations::default_judge_template());
+  const auto v = judge.judge(premise, claim);
+  ASSERT_FALSE(v.failure);
+  EXPECT_TRUE(v.entailed);
+  const auto missing = judge.judge(premise, "Lyon is the capital of France.");
+  ASSERT_TRUE(missing.failure);
+  EXPECT_NE(missing.failure->message.find("entailment judge"), std::string::npos);
+  EXPECT_EQ(judge.report()["pairs_judged"], 1);
+  judge.judge(premise, claim);
+  EXPECT_EQ(judge.report()["memo_hits"], 1);
+}
+
+// Hand-made items with every kind of gold field, scored through the task with the gold back end.
+TEST(CitationsCorrectness, GoldFieldsOfEachKindAreScored) {
+  testing::temp_dir dir;
+  const nlohmann::json docs = {
+      {{"title", "Nevil Shute"}, {"text", "Nevil Shute wrote Marazan and On the Beach."}},
+      {{"title", "Weather"}, {"text", "It rains in Mawsynram, India."}}};
+  const nlohmann::json asqa = {
+      {{"question", "Where does it rain most?"},
+       {"docs", docs},
+       {"answer", "It rains most in Mawsynram, India [2]."},
+       {"qa_pairs",
+        {{{"short_answers", {"Mawsynram"}}}, {{"short_answers", {"Cherrapunji", "Sohra"}}}}}}};
+  const nlohmann::json qampari = {{{"question", "Which books did Nevil Shute write?"},
+                                   {"docs", docs},
+                                   {"answer", "Marazan [1], On the Beach [1], Lonely Road [1]."},
+                                   {"answers", {{"Marazan"}, {"On the Beach"}, {"No Highway"}}}}};
+  const nlohmann::json eli5 = {{{"question", "Where does it rain?"},
+                                {"docs", docs},
+                                {"answer", "It rains in Mawsynram, India [2]."},
+                                {"claims", {"It rains in Mawsynram.", "Snow falls in Paris."}}}};
+  struct expectation {
+    const char* name;
+    nlohmann::json items;
+    std::map<std::string, double> metrics;
+  };
+  const std::vector<expectation> cases = {
+      {"asqa", asqa, {{"str_em", 0.5}, {"str_hit", 0.0}, {"citation_recall", 1.0}}},
+      {"qampari",
+       qampari,
+       {{"qampari_precision", 2.0 / 3.0},
+        {"qampari_recall", 2.0 / 3.0},
+        {"qampari_f1", 2.0 / 3.0}}},
+      {"eli5", eli5, {{"claims_recall", 0.5}, {"citation_recall", 1.0}}}};
+  for (const auto& c : cases) {
+    run_command_options options;
+    options.tasks = {"citations"};
+    options.models = {"gold"};
+    options.task.dataset = dir.write(std::string(c.name) + "-items.json", c.items.dump());
+    options.task.shots = 0;
+    options.out = dir.path() / c.name;
+    options.quiet = true;
+    ASSERT_EQ(run_command(options), kExitOk) << c.name;
+    const auto run = read_json_file(options.out / "run.json");
+    EXPECT_EQ(run["task"]["citation_style"], c.name);
+    for (const auto& [metric, value] : c.metrics) {
+      EXPECT_NEAR(run["metrics"][metric]["value"].get<double>(), value, 1e-12)
+          << c.name << " " << metric;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ys

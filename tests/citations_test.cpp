@@ -593,7 +593,7 @@ std::vector<ints> citations_per_sentence(const strings& sentences) {
 
 TEST(AlceDemos, AsqaAnswersSplitAndCite) {
   const auto demos = load_demos("asqa");
-  if (demos.is_null()) GTEST_SKIP() << "datasets/citations/alce-demos/asqa.json not shipped yet";
+  ASSERT_FALSE(demos.is_null()) << "datasets/citations/alce-demos/asqa.json is missing";
   const std::vector<std::vector<ints>> expected = {
       {{3}, {3, 1}},
       {{2}, {3}},
@@ -618,7 +618,7 @@ TEST(AlceDemos, AsqaAnswersSplitAndCite) {
 
 TEST(AlceDemos, Eli5AnswersSplitAndCite) {
   const auto demos = load_demos("eli5");
-  if (demos.is_null()) GTEST_SKIP() << "datasets/citations/alce-demos/eli5.json not shipped yet";
+  ASSERT_FALSE(demos.is_null()) << "datasets/citations/alce-demos/eli5.json is missing";
   const std::vector<std::vector<ints>> expected = {
       {{1, 2, 3}, {2}},
       {{1}, {1, 2}, {2}, {3}},  // the second ends "in 632 A.D. [1][2]."
@@ -644,7 +644,7 @@ TEST(AlceDemos, Eli5AnswersSplitAndCite) {
 
 TEST(AlceDemos, QampariAnswersSplitAndCite) {
   const auto demos = load_demos("qampari");
-  if (demos.is_null()) GTEST_SKIP() << "datasets/citations/alce-demos/qampari.json not shipped yet";
+  ASSERT_FALSE(demos.is_null()) << "datasets/citations/alce-demos/qampari.json is missing";
   const std::vector<std::vector<ints>> expected = {
       {{1}, {1}, {2}, {2}, {2}, {2}, {2}, {2}, {3}, {3}, {3}},
       {{1}, {2}, {2}, {3}, {3}, {3}, {3}},
