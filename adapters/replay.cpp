@@ -1,5 +1,7 @@
 #include "adapters/replay.h"
 
+#include "harness/run_files.h"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -47,7 +48,7 @@ double percentile(std::vector<double> values, double fraction) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
   const auto index =
-      static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
+      static_cast<std::size_t>(std::lround(fraction * static_cast<double>(values.size() - 1)));
   return values[std::min(index, values.size() - 1)];
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -72,6 +73,26 @@ void write_json_file(const std::filesystem::path& path, const nlohmann::json& va
     out << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   }
   std::filesystem::rename(temporary, path);
+}
+
+std::string read_text_file(const std::filesystem::path& path, std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw input_error(fmt::format("{}: cannot open {}: is a directory", path.string(), what));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const auto reason = std::filesystem::exists(path, ec) ? "cannot be read" : "no such file";
+    throw input_error(fmt::format("{}: cannot open {}: {}", path.string(), what, reason));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::size_t line_at(const std::string& text, std::size_t offset) {
+  const auto end = text.begin() + static_cast<std::ptrdiff_t>(std::min(offset, text.size()));
+  return 1 + static_cast<std::size_t>(std::count(text.begin(), end, '\n'));
 }
 
 std::string file_sha256(const std::filesystem::path& path) {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +49,24 @@ void write_json_file(const std::filesystem::path& path, const nlohmann::json& va
 // The SHA-256 of a file's bytes as hex, or "" when it cannot be read (a dataset given by a path
 // that no longer exists is not this function's error to report).
 std::string file_sha256(const std::filesystem::path& path);
+
+// The whole file as text; throws input_error naming the file and why ("is a directory", the OS
+// reason) when it cannot be read. `what` names the file's role ("DROP file").
+std::string read_text_file(const std::filesystem::path& path, std::string_view what);
+
+// The 1-based line holding byte `offset` of `text` (offsets past the end give the last line).
+std::size_t line_at(const std::string& text, std::size_t offset);
+
+// Parses a JSON document; a syntax error becomes an input_error naming the file and line.
+template <class json_type = nlohmann::json>
+json_type parse_json_text(const std::string& text, const std::string& file) {
+  try {
+    return json_type::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw input_error(file, line_at(text, e.byte), "",
+                      std::string("not valid JSON (") + e.what() + ")");
+  }
+}
 
 // Reads a JSON file; throws input_error naming the file on failure.
 nlohmann::json read_json_file(const std::filesystem::path& path);

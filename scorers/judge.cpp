@@ -1,5 +1,7 @@
 #include "scorers/judge.h"
 
+#include "harness/run_files.h"
+
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -40,11 +42,7 @@ const std::string& default_judge_template() {
 }
 
 std::string read_judge_template(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(fmt::format("{}: cannot open judge template", path.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
+  std::string text = read_text_file(path, "judge template");
   for (const char* field : {"{premise}", "{claim}"}) {
     if (text.find(field) == std::string::npos) {
       throw input_error(

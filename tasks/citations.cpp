@@ -1,15 +1,13 @@
 #include "tasks/citations.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/run_files.h"
 #include "scorers/citations.h"
 #include "scorers/judge.h"
 
@@ -226,24 +224,7 @@ class citations_task final : public task {
 
  private:
   nlohmann::json read_items() const {
-    std::ifstream in(dataset_, std::ios::binary);
-    if (!in || std::filesystem::is_directory(dataset_)) {
-      throw input_error(fmt::format(
-          "{}: cannot open citation dataset: {}", dataset_.string(),
-          std::filesystem::is_directory(dataset_) ? "is a directory" : std::strerror(errno)));
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
-    nlohmann::json data;
-    try {
-      data = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      const auto line =
-          1 + std::count(text.begin(), text.begin() + std::min(e.byte, text.size()), '\n');
-      throw input_error(dataset_.string(), static_cast<std::size_t>(line), "",
-                        fmt::format("not valid JSON ({})", e.what()));
-    }
+    auto data = parse_json_text(read_text_file(dataset_, "citation dataset"), dataset_.string());
     if (data.is_object() && data.contains("demos")) data = data["demos"];
     if (!data.is_array()) {
       throw input_error(dataset_.string(), 1, "",

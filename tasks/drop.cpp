@@ -1,16 +1,14 @@
 #include "tasks/drop.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/run_files.h"
 #include "harness/sampling.h"
 #include "scorers/drop_metrics.h"
 #include "scorers/numeric_answer.h"
@@ -81,7 +79,7 @@ std::size_t find_last_marker(std::string_view text) {
 std::size_t line_of(const std::string& text, const std::string& needle) {
   const auto at = text.find(needle);
   if (at == std::string::npos) return 0;
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + at, '\n'));
+  return line_at(text, at);
 }
 
 class drop_task final : public task {
@@ -226,30 +224,19 @@ class drop_task final : public task {
 
  private:
   std::vector<drop_question> read_questions() {
-    std::ifstream in(dataset_, std::ios::binary);
-    if (!in || std::filesystem::is_directory(dataset_)) {
-      throw input_error(fmt::format(
-          "{}: cannot open DROP file: {}", dataset_.string(),
-          std::filesystem::is_directory(dataset_) ? "is a directory" : std::strerror(errno)));
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
+    const std::string text = read_text_file(dataset_, "DROP file");
     const std::string file = dataset_.string();
-    nlohmann::ordered_json data;
-    try {
-      data = nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      const auto line =
-          1 + std::count(text.begin(), text.begin() + std::min(e.byte, text.size()), '\n');
-      throw input_error(file, static_cast<std::size_t>(line), "",
-                        fmt::format("not valid JSON ({})", e.what()));
-    }
+    const auto data = parse_json_text<nlohmann::ordered_json>(text, file);
     if (!data.is_object()) {
       throw input_error(file, 1, "", "expected an object mapping passage ids to passages");
     }
     std::vector<drop_question> questions;
-    for (const auto& [passage_id, entry] : data.items()) {
+    for (const auto& element : data.items()) {
+      // Named copies, not structured bindings: lambdas below capture them, which C++20 allows
+      // for bindings but clang 14 (clang-tidy here) does not.
+      // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
+      const std::string passage_id = element.key();
+      const auto& entry = element.value();
       const std::size_t line = line_of(text, "\"" + passage_id + "\"");
       auto fail = [&](const std::string& field, const std::string& problem) {
         return input_error(file, line, field, fmt::format("passage '{}': {}", passage_id, problem));

@@ -1,8 +1,6 @@
 #include "tasks/gsm8k.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <random>
@@ -10,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/run_files.h"
 #include "harness/sampling.h"
 #include "scorers/numeric_answer.h"
 
@@ -171,7 +170,7 @@ class gsm8k_task final : public task {
     // The instruction rides in the first user turn: some chat templates reject a system role.
     std::string prefix = std::string(kInstruction) + "\n\n";
     for (const auto& [q, a] : exemplars_) {
-      messages.push_back({"user", prefix + "Question: " + q});
+      messages.push_back({"user", fmt::format("{}Question: {}", prefix, q)});
       messages.push_back({"assistant", a});
       prefix.clear();
     }
@@ -228,9 +227,7 @@ const std::vector<std::string>& gsm8k_stop_sequences() {
 std::vector<gsm8k_problem> read_gsm8k(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path)) {
-    throw input_error(
-        fmt::format("{}: cannot open GSM8K file: {}", path.string(),
-                    std::filesystem::is_directory(path) ? "is a directory" : std::strerror(errno)));
+    read_text_file(path, "GSM8K file");  // throws, saying why
   }
   const std::string file = path.string();
   std::vector<gsm8k_problem> problems;
