@@ -81,7 +81,7 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
       ->required()
       ->delimiter(',');
   run.add_option("--model,-m", o.models,
-                 "Model spec, repeatable: openai:BASE_URL#MODEL or replay:FILE.jsonl")
+                 "Model spec, repeatable: openai:BASE_URL#MODEL, replay:FILE.jsonl or gold")
       ->required();
   run.add_option("--label", o.labels,
                  "Name shown for each --model, in the same order (default: model name or file)");
@@ -89,7 +89,8 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
                  "Dataset file (default: the task's shipped test set)");
   run.add_option("--limit", o.limit, "Evaluate only the first N samples")->check(kAtLeastOne);
   run.add_option("--shots,-k", o.task.shots,
-                 "Few-shot exemplars (GSM8K: 8 from train; DROP: 3 from other passages)")
+                 "Few-shot exemplars (GSM8K: 8 from train; DROP: 3 from other passages; "
+                 "citations: 2 from other items)")
       ->check(kNonNegative);
   run.add_option("--samples", o.task.samples, "Completions per item; K > 1 adds maj@K and pass@K")
       ->capture_default_str();
@@ -103,7 +104,8 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
   run.add_option("--prompt-format", prompt_format, "chat (chat/completions) or completion")
       ->check(CLI::IsMember({"chat", "completion"}))
       ->capture_default_str();
-  run.add_option("--max-tokens", o.task.max_tokens, "Completion token limit (default: 512)")
+  run.add_option("--max-tokens", o.task.max_tokens,
+                 "Completion token limit (default: 512; citations: 300)")
       ->check(kAtLeastOne);
   run.add_option("--temperature", o.task.temperature,
                  "Sampling temperature (default: 0, or 0.7 with --samples > 1)")
@@ -120,6 +122,9 @@ void add_run_options(CLI::App& run, ys::run_command_options& o, std::string& pro
       ->capture_default_str();
   run.add_option("--judge", o.judge,
                  "citations: entailment judge model spec (default: offline lexical judge)");
+  run.add_option("--judge-api-key-env", o.judge_api_key_env,
+                 "citations: variable holding the judge's API key (never the model's)")
+      ->capture_default_str();
   run.add_option("--judge-template", o.task.judge_template,
                  "citations: file replacing the judge prompt; needs {premise} and {claim}");
   run.add_option("--citation-style", o.task.citation_style,

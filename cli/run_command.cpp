@@ -465,7 +465,13 @@ int run_command(const run_command_options& options) {
   // or a clash in its output folder fails fast instead of after an hour of the first.
   run_command_options resolved = options;
   if (options.judge) {
-    resolved.task.judge = create_backend(backends, *options.judge, options.backend);
+    backend_options judge_options = options.backend;
+    judge_options.api_key_env = options.judge_api_key_env;
+    try {
+      resolved.task.judge = create_backend(backends, *options.judge, judge_options);
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("--judge: {}", e.what()));
+    }
   }
   std::vector<std::unique_ptr<model_backend>> models;
   std::vector<std::string> labels;
@@ -482,13 +488,15 @@ int run_command(const run_command_options& options) {
   }
   std::vector<planned_run> plans;
   for (const auto& task_name : options.tasks) {
-    std::shared_ptr<task> evaluated = tasks.create(task_name, resolved.task);
-    auto items = std::make_shared<std::vector<sample>>(evaluated->load());
-    if (items->empty() || (options.limit && *options.limit == 0)) {
-      throw input_error(fmt::format("{}: no samples to evaluate in {}", task_name,
-                                    evaluated->describe().value("dataset", "the dataset")));
-    }
     for (std::size_t i = 0; i < models.size(); ++i) {
+      // One task object per model: what a task gathers while scoring (a judge's tallies) then
+      // belongs to one run.
+      std::shared_ptr<task> evaluated = tasks.create(task_name, resolved.task);
+      auto items = std::make_shared<std::vector<sample>>(evaluated->load());
+      if (items->empty()) {
+        throw input_error(fmt::format("{}: no samples to evaluate in {}", task_name,
+                                      evaluated->describe().value("dataset", "the dataset")));
+      }
       planned_run plan{
           task_name,
           evaluated,

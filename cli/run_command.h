@@ -25,6 +25,8 @@ struct run_command_options {
   std::vector<std::string> models;
   std::vector<std::string> labels;
   std::optional<std::string> judge;  // model spec of the entailment judge (citations)
+  // The judge's own key variable, so the model's key never reaches another server.
+  std::string judge_api_key_env = "OPENAI_API_KEY";
   std::optional<std::size_t> limit;
   int concurrency = 8;
   std::filesystem::path out;

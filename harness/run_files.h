@@ -50,6 +50,9 @@ void write_json_file(const std::filesystem::path& path, const nlohmann::json& va
 // that no longer exists is not this function's error to report).
 std::string file_sha256(const std::filesystem::path& path);
 
+// The SHA-256 of `text` as hex.
+std::string text_sha256(std::string_view text);
+
 // The whole file as text; throws input_error naming the file and why ("is a directory", the OS
 // reason) when it cannot be read. `what` names the file's role ("DROP file").
 std::string read_text_file(const std::filesystem::path& path, std::string_view what);

@@ -1,6 +1,7 @@
 #include "scorers/judge.h"
 
 #include "harness/run_files.h"
+#include "scorers/numeric_answer.h"
 
 #include <cctype>
 #include <fstream>
@@ -52,15 +53,32 @@ std::string read_judge_template(const std::filesystem::path& path) {
   return text;
 }
 
-bool reply_says_entailed(std::string_view reply) {
+namespace {
+
+// The first word of a reply, lower-cased, after any <think> reasoning.
+std::string first_word(std::string_view reply) {
+  std::string scratch;
+  const std::string_view text = numeric::remove_reasoning(reply, scratch);
   std::size_t i = 0;
-  while (i < reply.size() && std::isalnum(static_cast<unsigned char>(reply[i])) == 0)
+  while (i < text.size() && std::isalnum(static_cast<unsigned char>(text[i])) == 0)
     ++i;
   std::string word;
-  while (i < reply.size() && std::isalnum(static_cast<unsigned char>(reply[i])) != 0) {
-    word += static_cast<char>(std::tolower(static_cast<unsigned char>(reply[i++])));
+  while (i < text.size() && std::isalnum(static_cast<unsigned char>(text[i])) != 0) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i++])));
   }
+  return word;
+}
+
+}  // namespace
+
+bool reply_says_entailed(std::string_view reply) {
+  const std::string word = first_word(reply);
   return word == "yes" || word == "1";
+}
+
+bool reply_says_not_entailed(std::string_view reply) {
+  const std::string word = first_word(reply);
+  return word == "no" || word == "0";
 }
 
 model_judge::model_judge(std::shared_ptr<model_backend> backend, std::string prompt_template)
@@ -78,12 +96,18 @@ request model_judge::make_request(const std::string& premise, const std::string&
 
 verdict model_judge::judge(const std::string& premise, const std::string& claim) {
   const std::string key = premise + '\x1f' + claim;
+  std::promise<verdict> promise;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (auto it = memo_.find(key); it != memo_.end()) {
       ++memo_hits_;
-      return verdict{it->second, std::nullopt, {}};
+      const auto pending = it->second;
+      lock.unlock();
+      verdict shared = pending.get();
+      shared.usage = {};  // the tokens were counted once, by the call that spent them
+      return shared;
     }
+    memo_.emplace(key, promise.get_future().share());
   }
   const response reply = backend_->generate(make_request(premise, claim));
   verdict out;
@@ -91,19 +115,33 @@ verdict model_judge::judge(const std::string& premise, const std::string& claim)
   if (reply.failure) {
     out.failure = reply.failure;
     out.failure->message = "entailment judge: " + out.failure->message;
+    {
+      std::lock_guard lock(mutex_);
+      memo_.erase(key);  // a later sample may try again (after --resume, say)
+    }
+    promise.set_value(out);
     return out;
   }
-  out.entailed = !reply.texts.empty() && reply_says_entailed(reply.texts.front());
+  const std::string text = reply.texts.empty() ? std::string() : reply.texts.front();
+  out.entailed = reply_says_entailed(text);
   const bool lexical = lexical_.judge(premise, claim).entailed;
-  std::lock_guard lock(mutex_);
-  if (memo_.emplace(key, out.entailed).second) {
+  {
+    std::lock_guard lock(mutex_);
     ++calls_;
+    unclear_replies_ += !out.entailed && !reply_says_not_entailed(text) ? 1 : 0;
     agreements_ += lexical == out.entailed ? 1 : 0;
     both_entailed_ += lexical && out.entailed ? 1 : 0;
     model_entailed_ += out.entailed ? 1 : 0;
     lexical_entailed_ += lexical ? 1 : 0;
   }
+  promise.set_value(out);
   return out;
+}
+
+nlohmann::json model_judge::describe() const {
+  return {{"backend", backend_->describe()},
+          {"template_sha256", text_sha256(template_)},
+          {"template_is_default", template_ == default_judge_template()}};
 }
 
 std::string model_judge::name() const {
@@ -116,6 +154,7 @@ nlohmann::json model_judge::report() const {
   std::lock_guard lock(mutex_);
   nlohmann::json j{{"judge", name()},
                    {"pairs_judged", calls_},
+                   {"unclear_replies", unclear_replies_},
                    {"memo_hits", memo_hits_},
                    {"model_entailed", model_entailed_},
                    {"lexical_entailed", lexical_entailed_}};
@@ -127,7 +166,9 @@ nlohmann::json model_judge::report() const {
     const double p_lexical = static_cast<double>(lexical_entailed_) / n;
     const double chance = p_model * p_lexical + (1 - p_model) * (1 - p_lexical);
     j["agreement_with_lexical"] = observed;
-    j["kappa_with_lexical"] = chance < 1.0 ? (observed - chance) / (1.0 - chance) : 1.0;
+    // Undefined when chance agreement is certain (both judges gave one answer throughout).
+    j["kappa_with_lexical"] =
+        chance < 1.0 ? nlohmann::json((observed - chance) / (1.0 - chance)) : nlohmann::json();
   }
   return j;
 }

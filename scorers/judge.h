@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,12 +25,18 @@ const std::string& default_judge_template();
 std::string read_judge_template(const std::filesystem::path& path);
 
 // The reply counts as entailed when its first word is "yes" or "1", in any case.
+// <think> reasoning is skipped first.
 bool reply_says_entailed(std::string_view reply);
+// The first word is "no" or "0" (anything else is an unclear reply, counted in the report).
+bool reply_says_not_entailed(std::string_view reply);
 
 // Thread-safe.
 class model_judge final : public entailment_judge {
  public:
   model_judge(std::shared_ptr<model_backend> backend, std::string prompt_template);
+
+  // The judge's identity for run.json and --resume: its back end and the template's hash.
+  nlohmann::json describe() const;
 
   verdict judge(const std::string& premise, const std::string& claim) override;
   std::string name() const override;
@@ -46,8 +53,11 @@ class model_judge final : public entailment_judge {
   std::string template_;
   lexical_judge lexical_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, bool> memo_;
+  // One entry per (premise, claim): a second worker asking while the first is still waiting for
+  // the model waits for the same answer instead of sending the request again.
+  std::unordered_map<std::string, std::shared_future<verdict>> memo_;
   std::size_t calls_ = 0;
+  std::size_t unclear_replies_ = 0;  // neither yes/1 nor no/0: counted as not entailed
   std::size_t memo_hits_ = 0;
   std::size_t agreements_ = 0;
   std::size_t both_entailed_ = 0;

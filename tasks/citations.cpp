@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -50,6 +51,9 @@ class citations_task final : public task {
     const std::string prompt_template =
         options_.judge_template ? citations::read_judge_template(*options_.judge_template)
                                 : citations::default_judge_template();
+    if (options_.judge_template && !options_.judge) {
+      throw input_error("--judge-template needs --judge: the offline lexical judge has no prompt");
+    }
     if (options_.judge) {
       model_judge_ = std::make_shared<citations::model_judge>(options_.judge, prompt_template);
       judge_ = model_judge_;
@@ -71,6 +75,7 @@ class citations_task final : public task {
             {"docs", options_.docs},
             {"max_citations", options_.max_citations},
             {"judge", judge_->name()},
+            {"judge_details", model_judge_ ? model_judge_->describe() : nlohmann::json()},
             {"judge_is_model", model_judge_ != nullptr},
             {"prompt_format", options_.style == prompt_style::chat ? "chat" : "completion"},
             {"max_tokens", options_.max_tokens.value_or(kDefaultMaxTokens)},
@@ -110,12 +115,22 @@ class citations_task final : public task {
       if (item.contains("id")) {
         id = item["id"].is_string() ? item["id"].get<std::string>() : item["id"].dump();
       }
+      if (item.contains("answer") && !item["answer"].is_string()) {
+        throw input_error(fmt::format("{}: field 'answer': must be a string", where));
+      }
       nlohmann::json gold = {{"answer", item.value("answer", "")}};
+      check_gold_fields(item, where);
       for (const char* field : {"qa_pairs", "answers", "claims"}) {
         if (item.contains(field)) gold[field] = item[field];
       }
       samples.push_back(
           sample{id, {{"question", question}, {"docs", docs}, {"index", i}}, gold, id});
+    }
+    std::set<std::string> ids;
+    for (const auto& s : samples) {
+      if (!ids.insert(s.id).second) {
+        throw input_error(fmt::format("{}: two items have the id '{}'", dataset_.string(), s.id));
+      }
     }
     items_ = samples;
     return samples;
@@ -231,6 +246,40 @@ class citations_task final : public task {
                         "expected a list of items or an object with 'demos'");
     }
     return data;
+  }
+
+  // Gold fields must have the shapes the metrics read, so a bad file fails at load with its
+  // field named, not at scoring time for every sample.
+  static void check_gold_fields(const nlohmann::json& item, const std::string& where) {
+    auto strings = [](const nlohmann::json& v) {
+      return v.is_array() &&
+             std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_string(); });
+    };
+    if (item.contains("qa_pairs")) {
+      const auto& pairs = item["qa_pairs"];
+      if (!pairs.is_array()) throw input_error(where + ": field 'qa_pairs': must be an array");
+      for (std::size_t k = 0; k < pairs.size(); ++k) {
+        if (!pairs[k].is_object() || !pairs[k].contains("short_answers") ||
+            !strings(pairs[k]["short_answers"])) {
+          throw input_error(fmt::format(
+              "{}: field 'qa_pairs[{}].short_answers': missing or not a list of strings", where,
+              k));
+        }
+      }
+    }
+    if (item.contains("answers")) {
+      const auto& groups = item["answers"];
+      if (!groups.is_array()) throw input_error(where + ": field 'answers': must be an array");
+      for (std::size_t k = 0; k < groups.size(); ++k) {
+        if (!groups[k].is_string() && !strings(groups[k])) {
+          throw input_error(fmt::format(
+              "{}: field 'answers[{}]': must be a string or a list of strings", where, k));
+        }
+      }
+    }
+    if (item.contains("claims") && !strings(item["claims"])) {
+      throw input_error(where + ": field 'claims': must be a list of strings");
+    }
   }
 
   std::string question_block(const sample& item) const {

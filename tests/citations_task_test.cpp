@@ -252,3 +252,86 @@ TEST(CitationsCorrectness, GoldFieldsOfEachKindAreScored) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+nlohmann::json same_item_times(int copies) {
+  nlohmann::json items = nlohmann::json::array();
+  for (int i = 0; i < copies; ++i) {
+    items.push_back({{"id", std::to_string(i)},
+                     {"question", "Where does it rain?"},
+                     {"docs", {{{"title", "Weather"}, {"text", "It rains in Mawsynram, India."}}}},
+                     {"answer", "It rains in Mawsynram [1]."},
+                     {"claims", {"It rains in Mawsynram."}}});
+  }
+  return items;
+}
+
+TEST(CitationsJudge, ConcurrentSamplesShareOneRequestPerPairAndKeepTheirOwnKey) {
+  test_support::fake_openai_server judge_server(
+      [](const std::string&) { return "<think>The premise says so.</think>Yes"; });
+  testing::temp_dir dir;
+  ::setenv("YS_TEST_MODEL_KEY", "sk-model-secret", 1);  // NOLINT(concurrency-mt-unsafe)
+  ::setenv("YS_TEST_JUDGE_KEY", "sk-judge-secret", 1);  // NOLINT(concurrency-mt-unsafe)
+  run_command_options options;
+  options.tasks = {"citations"};
+  options.models = {"gold"};
+  options.judge = "openai:" + judge_server.base_url() + "#judge";
+  options.judge_api_key_env = "YS_TEST_JUDGE_KEY";
+  options.backend.api_key_env = "YS_TEST_MODEL_KEY";
+  options.concurrency = 8;
+  options.task.dataset = dir.write("same.json", same_item_times(8).dump());
+  options.task.citation_style = "eli5";
+  options.task.shots = 0;
+  options.out = dir.path() / "run";
+  options.quiet = true;
+  EXPECT_EQ(run_command(options), kExitOk);
+  // 8 identical items: one citation pair and one claim pair, each sent once.
+  EXPECT_EQ(judge_server.total_requests(), 2u);
+  EXPECT_EQ(judge_server.last_authorization(), "Bearer sk-judge-secret");
+  const auto run = read_json_file(options.out / "run.json");
+  EXPECT_EQ(run["task_report"]["pairs_judged"], 2);
+  EXPECT_EQ(run["task_report"]["memo_hits"], 14);
+  EXPECT_EQ(run["task_report"]["unclear_replies"], 0);
+  EXPECT_DOUBLE_EQ(run["metrics"]["citation_recall"]["value"].get<double>(),
+                   1.0);  // <think> skipped
+  EXPECT_TRUE(run["task"]["judge_details"].contains("template_sha256"));
+  ::unsetenv("YS_TEST_MODEL_KEY");  // NOLINT(concurrency-mt-unsafe)
+  ::unsetenv("YS_TEST_JUDGE_KEY");  // NOLINT(concurrency-mt-unsafe)
+}
+
+void expect_citations_load_error(const nlohmann::json& items, const std::string& expected) {
+  testing::temp_dir dir;
+  task_options options;
+  options.dataset = dir.write("items.json", items.dump());
+  options.citation_style = "asqa";
+  try {
+    make_citations_task(options)->load();
+    FAIL() << items.dump();
+  } catch (const input_error& e) {
+    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+  }
+}
+
+TEST(CitationsLoader, MalformedGoldFieldsAndRepeatedIdsFailAtLoad) {
+  auto item = same_item_times(1)[0];
+  item["qa_pairs"] = {{{"short_answers", "alpha"}}};
+  expect_citations_load_error(nlohmann::json::array({item}), "field 'qa_pairs[0].short_answers'");
+  item = same_item_times(1)[0];
+  item["claims"] = {1, 2};
+  expect_citations_load_error(nlohmann::json::array({item}),
+                              "field 'claims': must be a list of strings");
+  item = same_item_times(1)[0];
+  item["answers"] = "alpha";
+  expect_citations_load_error(nlohmann::json::array({item}), "field 'answers': must be an array");
+  auto twice = same_item_times(2);
+  twice[1]["id"] = "0";
+  expect_citations_load_error(twice, "two items have the id '0'");
+  task_options options;
+  options.judge_template = "/nonexistent";
+  EXPECT_THROW(make_citations_task(options), input_error);  // a template needs --judge
+}
+
+}  // namespace
+}  // namespace ys
