@@ -6,7 +6,6 @@
 // model's serving speed.
 #include <atomic>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "adapters/openai.h"
+#include "bench/bench_report.h"
 #include "harness/runner.h"
 #include "tasks/gsm8k.h"
 #include "tests/support/fake_openai_server.h"
@@ -70,34 +70,6 @@ void bm_run_pipeline(benchmark::State& state) {
 }
 BENCHMARK(bm_run_pipeline)->UseRealTime()->MinTime(3.0)->Unit(benchmark::kMillisecond);
 
-// The console output, plus the figures needed for the one-line verdicts.
-class capturing_reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& run : runs) {
-      if (run.error_occurred) continue;
-      const std::string name = run.run_name.function_name;
-      if (const auto it = run.counters.find("items_per_second"); it != run.counters.end()) {
-        per_second_[name] = it->second.value;
-      }
-      if (const auto it = run.counters.find("failures"); it != run.counters.end()) {
-        failures_[name] = it->second.value;
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-
-  std::map<std::string, double> per_second() const { return per_second_; }
-  double failures(const std::string& name) const {
-    const auto it = failures_.find(name);
-    return it == failures_.end() ? 0.0 : it->second;
-  }
-
- private:
-  std::map<std::string, double> per_second_;
-  std::map<std::string, double> failures_;
-};
-
 // Opens every thread's keep-alive connection before timing starts, so connection set-up is not
 // charged to the first measured batch.
 void warm_up(ys::model_backend& backend) {
@@ -130,17 +102,22 @@ int main(int argc, char** argv) {
   g_backend = backend.get();
   warm_up(*backend);
 
-  capturing_reporter reporter;
+  ys::bench::rate_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   g_backend = nullptr;
 
+  const std::string unit = fmt::format("requests/s at concurrency {}", kConcurrency);
   for (const auto& [name, rate] : reporter.per_second()) {
     const char* what = name == "bm_run_pipeline" ? "run pipeline" : "client";
-    std::printf("%s: %.0f requests/s at concurrency %d (target >= 5,000 on 2 cores): %s\n", what,
-                rate, kConcurrency, rate >= kTargetPerSecond ? "meets target" : "BELOW target");
-    if (reporter.failures(name) > 0) {
-      std::printf("%s: %.0f requests failed during the run\n", what, reporter.failures(name));
+    ys::bench::print_target_line({.what = what,
+                                  .unit = unit,
+                                  .target = kTargetPerSecond,
+                                  .after_target = " on 2 cores",
+                                  .style = ys::bench::verdict_style::always},
+                                 rate);
+    if (const double failures = reporter.counter(name, "failures"); failures > 0) {
+      std::printf("%s: %.0f requests failed during the run\n", what, failures);
     }
   }
   std::printf("(measured on %u hardware threads, server and client on the same machine)\n",

@@ -14,12 +14,12 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bench/bench_report.h"
 #include "scorers/drop_metrics.h"
 
 namespace {
@@ -140,45 +140,12 @@ void BM_drop_normalize_only(benchmark::State& state) {
 }
 BENCHMARK(BM_drop_normalize_only)->Unit(benchmark::kMicrosecond);
 
-// Prints as usual and keeps the scoring benchmark's rate for the summary line.
-class rate_reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& reports) override {
-    for (const Run& run : reports) {
-      // The exact name: BM_drop_scoring_unprepared_gold shares the prefix.
-      if (run.error_occurred || run.run_name.function_name != kScoringBenchmark) continue;
-      const auto rate = run.counters.find("items_per_second");
-      if (rate == run.counters.end()) continue;
-      // With --benchmark_repetitions the median is the figure to quote; otherwise the one run.
-      const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (is_median || (run.run_type == Run::RT_Iteration && !have_median_)) {
-        questions_per_second_ = rate->second.value;
-        have_median_ = have_median_ || is_median;
-      }
-    }
-    ConsoleReporter::ReportRuns(reports);
-  }
-
-  std::optional<double> questions_per_second() const { return questions_per_second_; }
-
- private:
-  std::optional<double> questions_per_second_;
-  bool have_median_ = false;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  rate_reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  if (const auto rate = reporter.questions_per_second()) {
-    fmt::print(
-        "drop scoring: {:.0f} questions/s on one core (target >= 300,000; official Python scorer "
-        "~7,400){}\n",
-        *rate, *rate >= kTargetQuestionsPerSecond ? "" : " BELOW TARGET");
-  }
-  return 0;
+  return ys::bench::run_with_target_line(argc, argv, kScoringBenchmark,
+                                         {.what = "drop scoring",
+                                          .unit = "questions/s on one core",
+                                          .target = kTargetQuestionsPerSecond,
+                                          .after_target = "; official Python scorer ~7,400"});
 }

@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench/bench_report.h"
 #include "scorers/numeric_answer.h"
 
 namespace {
@@ -132,44 +132,12 @@ void BM_gsm8k_extract_only(benchmark::State& state) {
 }
 BENCHMARK(BM_gsm8k_extract_only)->Unit(benchmark::kMicrosecond);
 
-// Prints as usual and keeps the scoring benchmark's rate for the summary line.
-class rate_reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& reports) override {
-    for (const Run& run : reports) {
-      if (run.error_occurred || run.benchmark_name().rfind(kScoringBenchmark, 0) != 0) continue;
-      const auto rate = run.counters.find("items_per_second");
-      if (rate == run.counters.end()) continue;
-      // With --benchmark_repetitions the median is the figure to quote; otherwise the one run.
-      const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (is_median || (run.run_type == Run::RT_Iteration && !have_median_)) {
-        samples_per_second_ = rate->second.value;
-        have_median_ = have_median_ || is_median;
-      }
-    }
-    ConsoleReporter::ReportRuns(reports);
-  }
-
-  std::optional<double> samples_per_second() const { return samples_per_second_; }
-
- private:
-  std::optional<double> samples_per_second_;
-  bool have_median_ = false;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  rate_reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  if (const auto rate = reporter.samples_per_second()) {
-    fmt::print(
-        "gsm8k scoring: {:.0f} samples/s on one core (target >= 1,000,000; python regex pipeline "
-        "~36,000){}\n",
-        *rate, *rate >= kTargetSamplesPerSecond ? "" : " BELOW TARGET");
-  }
-  return 0;
+  return ys::bench::run_with_target_line(argc, argv, kScoringBenchmark,
+                                         {.what = "gsm8k scoring",
+                                          .unit = "samples/s on one core",
+                                          .target = kTargetSamplesPerSecond,
+                                          .after_target = "; python regex pipeline ~36,000"});
 }

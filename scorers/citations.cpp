@@ -1,17 +1,13 @@
 #include "scorers/citations.h"
 
-#include <locale.h>
 #include <re2/re2.h>
-#include <wctype.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <climits>
 #include <cstdint>
-#include <iterator>
 #include <map>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -20,33 +16,16 @@
 #include <fmt/format.h>
 
 #include "scorers/numeric_answer.h"
+#include "scorers/unicode.h"
 
 namespace ys::citations {
 namespace {
 
-// --- Unicode, as Python 3 sees it -------------------------------------------------------------
+// --- Characters -------------------------------------------------------------------------------
 //
 // ALCE's normalization runs Python's str.lower(), string.punctuation and re's \b on the model's
 // text; curly quotes and accented names are common in it, so \w and lowercasing follow Python's
-// tables (the ones generated for the DROP scorer) rather than the C locale's classes.
-
-struct code_point_range {
-  char32_t first;
-  char32_t last;
-};
-
-#include "scorers/drop_unicode_tables.inc"
-
-// kDecimalZeros comes with the tables but is not needed here; naming it keeps compilers that
-// flag unused constants quiet.
-static_assert(std::size(kDecimalZeros) > 0);
-
-bool in_ranges(std::span<const code_point_range> ranges, char32_t c) {
-  const auto after =
-      std::upper_bound(ranges.begin(), ranges.end(), c,
-                       [](char32_t v, const code_point_range& r) { return v < r.first; });
-  return after != ranges.begin() && c <= std::prev(after)->last;
-}
+// tables (ys::unicode) rather than the C locale's classes.
 
 bool is_ascii_upper(char c) {
   return c >= 'A' && c <= 'Z';
@@ -67,156 +46,11 @@ char ascii_lower(char c) {
   return is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// Python's \w (str.isalnum() or '_').
-bool is_word(char32_t c) {
-  if (c < 0x80) return is_ascii_alnum(static_cast<char>(c)) || c == '_';
-  return in_ranges(kWordRanges, c);
-}
-
-// Python's str.isspace(), which str.split() and str.strip() use.
-bool is_python_space(char32_t c) {
-  if (c < 0x80) return is_ascii_space(static_cast<char>(c)) || (c >= 0x1C && c <= 0x1F);
-  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-// Bytes that are not valid UTF-8 decode to U+DC80..U+DCFF and encode back to themselves (like
-// Python's surrogateescape), so malformed model output passes through instead of failing.
-constexpr char32_t kEscapeBase = 0xDC00;
-
-// The code point starting at `pos` and its length in bytes.
-char32_t decode_at(std::string_view s, std::size_t pos, std::size_t* length) {
-  const auto b = static_cast<unsigned char>(s[pos]);
-  *length = 1;
-  if (b < 0x80) return b;
-  std::size_t len = 0;
-  char32_t c = 0;
-  char32_t min = 0;
-  if (b >= 0xC2 && b <= 0xDF) {
-    len = 2, c = b & 0x1F, min = 0x80;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    len = 3, c = b & 0x0F, min = 0x800;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    len = 4, c = b & 0x07, min = 0x10000;
-  }
-  bool ok = len != 0 && pos + len <= s.size();
-  for (std::size_t k = 1; ok && k < len; ++k) {
-    const auto cont = static_cast<unsigned char>(s[pos + k]);
-    ok = (cont & 0xC0) == 0x80;
-    c = (c << 6) | (cont & 0x3F);
-  }
-  ok = ok && c >= min && c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF);
-  if (!ok) return kEscapeBase + b;
-  *length = len;
-  return c;
-}
-
-// The code point ending just before `pos` (pos > 0) and its length in bytes.
-char32_t decode_before(std::string_view s, std::size_t pos, std::size_t* length) {
-  std::size_t start = pos - 1;
-  while (start > 0 && pos - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80)
-    --start;
-  std::size_t len = 0;
-  const char32_t c = decode_at(s, start, &len);
-  if (start + len == pos) {
-    *length = len;
-    return c;
-  }
-  *length = 1;  // not the end of a valid sequence: the last byte stands alone
-  return kEscapeBase + static_cast<unsigned char>(s[pos - 1]);
-}
-
-std::u32string decode(std::string_view s) {
-  std::u32string out;
-  out.reserve(s.size());
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    std::size_t len = 0;
-    out.push_back(decode_at(s, pos, &len));
-    pos += len;
-  }
-  return out;
-}
-
-void append_utf8(char32_t c, std::string& out) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c >= kEscapeBase + 0x80 && c <= kEscapeBase + 0xFF) {
-    out.push_back(static_cast<char>(c - kEscapeBase));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
-locale_t utf8_locale_or_null() {
-  static const locale_t locale = [] {
-    for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
-      if (const locale_t l = newlocale(LC_CTYPE_MASK, name, static_cast<locale_t>(nullptr))) {
-        return l;
-      }
-    }
-    return static_cast<locale_t>(nullptr);
-  }();
-  return locale;
-}
-
-locale_t utf8_locale() {
-  const locale_t locale = utf8_locale_or_null();
-  // Without a UTF-8 locale only ASCII would be lowercased, silently changing scores.
-  if (locale == nullptr) throw std::runtime_error("citations: no UTF-8 locale (C.UTF-8)");
-  return locale;
-}
-
-// Python lowers U+03A3 to the final form U+03C2 when a cased letter precedes it and none follows
-// it, looking past case-ignorable characters both ways.
-bool is_final_sigma(const std::u32string& s, std::size_t i) {
-  std::size_t j = i;
-  while (j > 0 && in_ranges(kCaseIgnorableRanges, s[j - 1]))
-    --j;
-  if (j == 0 || !in_ranges(kCasedRanges, s[j - 1])) return false;
-  std::size_t k = i + 1;
-  while (k < s.size() && in_ranges(kCaseIgnorableRanges, s[k]))
-    ++k;
-  return k == s.size() || !in_ranges(kCasedRanges, s[k]);
-}
-
-std::u32string python_lower(const std::u32string& in) {
-  std::u32string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char32_t c = in[i];
-    if (c < 0x80) {
-      out.push_back(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    } else if (c == 0x130) {
-      // The one unconditional multi-character lowercase mapping (SpecialCasing.txt).
-      out.push_back(U'i');
-      out.push_back(0x307);
-    } else if (c == 0x3A3) {
-      out.push_back(is_final_sigma(in, i) ? 0x3C2 : 0x3C3);
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      out.push_back(c);  // an escaped byte
-    } else {
-      out.push_back(static_cast<char32_t>(towlower_l(static_cast<wint_t>(c), utf8_locale())));
-    }
-  }
-  return out;
-}
-
 // Python's str.strip() / rstrip() without arguments, on UTF-8.
 std::string_view python_rstrip(std::string_view s) {
   while (!s.empty()) {
     std::size_t len = 0;
-    if (!is_python_space(decode_before(s, s.size(), &len))) break;
+    if (!unicode::is_space(unicode::decode_before(s, s.size(), &len))) break;
     s.remove_suffix(len);
   }
   return s;
@@ -225,7 +59,7 @@ std::string_view python_rstrip(std::string_view s) {
 std::string_view python_strip(std::string_view s) {
   while (!s.empty()) {
     std::size_t len = 0;
-    if (!is_python_space(decode_at(s, 0, &len))) break;
+    if (!unicode::is_space(unicode::decode_at(s, 0, &len))) break;
     s.remove_prefix(len);
   }
   return python_rstrip(s);
@@ -429,10 +263,9 @@ bool starts_sentence(std::string_view text, std::size_t pos) {
     if (starts_with_at(text, pos, opener)) return true;
   }
   std::size_t len = 0;
-  const char32_t cp = decode_at(text, pos, &len);
-  const locale_t locale = utf8_locale_or_null();
+  const char32_t cp = unicode::decode_at(text, pos, &len);
   // Without a UTF-8 locale a non-ASCII capital cannot be recognised; the sentence then runs on.
-  return locale != nullptr && cp < kEscapeBase && iswupper_l(static_cast<wint_t>(cp), locale) != 0;
+  return cp < unicode::kEscapeBase && unicode::is_upper(cp);
 }
 
 bool iequals(std::string_view a, std::string_view lowercase) {
@@ -482,7 +315,7 @@ bool dot_is_not_an_end(std::string_view text, std::size_t dot, std::size_t next)
   if (begin > 0 && static_cast<unsigned char>(text[begin - 1]) >= 0x80) {
     std::size_t len = 0;
     // "Café." or "Müller." : the token is the tail of a longer word, not an abbreviation.
-    if (is_word(decode_before(text, begin, &len))) return false;
+    if (unicode::is_word(unicode::decode_before(text, begin, &len))) return false;
   }
   std::string_view token = text.substr(begin, dot - begin);
   while (!token.empty() && token.front() == '.')
@@ -556,8 +389,8 @@ word_bag content_words(std::string_view text) {
   std::string token;
   while (pos < text.size()) {
     std::size_t len = 0;
-    const char32_t c = decode_at(text, pos, &len);
-    if (!is_word(c) || c == '_') {
+    const char32_t c = unicode::decode_at(text, pos, &len);
+    if (!unicode::is_word(c) || c == '_') {
       pos += len;
       continue;
     }
@@ -565,13 +398,13 @@ word_bag content_words(std::string_view text) {
     token.clear();
     bool numeric = true;
     while (pos < text.size()) {
-      const char32_t d = decode_at(text, pos, &len);
-      if (is_word(d) && d != '_') {
+      const char32_t d = unicode::decode_at(text, pos, &len);
+      if (unicode::is_word(d) && d != '_') {
         if (d < 0x80) {
           token.push_back(ascii_lower(static_cast<char>(d)));
           numeric = numeric && is_ascii_digit(static_cast<char>(d));
         } else {
-          append_utf8(d, token);
+          unicode::append_utf8(d, token);
           numeric = false;
         }
         pos += len;
@@ -587,8 +420,8 @@ word_bag content_words(std::string_view text) {
     if (pos < text.size() && is_apostrophe_at(text, pos, &apostrophe)) {
       const std::size_t s = pos + apostrophe;
       std::size_t after_len = 0;
-      if (s < text.size() &&
-          (s + 1 == text.size() || !is_word(decode_at(text, s + 1, &after_len)))) {
+      if (s < text.size() && (s + 1 == text.size() ||
+                              !unicode::is_word(unicode::decode_at(text, s + 1, &after_len)))) {
         if (text[s] == 's' || text[s] == 'S') {
           pos = s + 1;  // a possessive: "Bloomberg's" counts as "bloomberg"
         } else if (text[s] == 't' || text[s] == 'T') {
@@ -877,7 +710,7 @@ citation_result score_citations(const std::vector<std::string>& sentences,
 // --- Correctness ------------------------------------------------------------------------------
 
 std::string normalize_squad(std::string_view text) {
-  std::u32string s = python_lower(decode(text));
+  std::u32string s = unicode::lower(unicode::decode(text));
   std::erase_if(s, [](char32_t c) {
     return c < 0x80 &&
            std::string_view("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").find(static_cast<char>(c)) !=
@@ -888,12 +721,12 @@ std::string normalize_squad(std::string_view text) {
   no_articles.reserve(s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    if (!is_word(s[i])) {
+    if (!unicode::is_word(s[i])) {
       no_articles.push_back(s[i++]);
       continue;
     }
     std::size_t j = i;
-    while (j < s.size() && is_word(s[j]))
+    while (j < s.size() && unicode::is_word(s[j]))
       ++j;
     const std::u32string_view word(s.data() + i, j - i);
     if (word == U"a" || word == U"an" || word == U"the") {
@@ -907,13 +740,13 @@ std::string normalize_squad(std::string_view text) {
   out.reserve(no_articles.size());
   bool pending_space = false;
   for (const char32_t c : no_articles) {
-    if (is_python_space(c)) {
+    if (unicode::is_space(c)) {
       pending_space = !out.empty();
       continue;
     }
     if (pending_space) out.push_back(' ');
     pending_space = false;
-    append_utf8(c, out);
+    unicode::append_utf8(c, out);
   }
   return out;
 }

@@ -1,52 +1,28 @@
 #include "scorers/drop_metrics.h"
 
-#include <locale.h>
-#include <wctype.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <iterator>
+#include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <span>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
 
 #include "scorers/assignment.h"
+#include "scorers/unicode.h"
 
 namespace ys::drop {
 namespace {
 
-// --- Unicode properties as Python 3.11 sees them -----------------------------------------------
-//
-// Python's \w and final-sigma rule disagree with glibc's classes on thousands of code points
-// (glibc counts combining marks as alphanumeric, Python counts superscript digits and other
-// No-category numbers), and either one next to "a"/"an"/"the" decides whether the article is
-// removed. So these properties come from tables generated from Python's own unicodedata; only
-// the simple lowercase mapping, where glibc and Python agree, is left to towlower_l.
-
-struct code_point_range {
-  char32_t first;
-  char32_t last;
-};
-
-#include "scorers/drop_unicode_tables.inc"
-
-bool in_ranges(std::span<const code_point_range> ranges, char32_t c) {
-  const auto after =
-      std::upper_bound(ranges.begin(), ranges.end(), c,
-                       [](char32_t v, const code_point_range& r) { return v < r.first; });
-  return after != ranges.begin() && c <= std::prev(after)->last;
-}
+// Python's \w, str.isspace(), str.lower() and decimal digits come from ys::unicode; the ASCII
+// classes below are the DROP rules' own.
 
 // Bits of the ASCII classification table.
-constexpr std::uint8_t kSpace = 1;       // Python's str.split() whitespace
-constexpr std::uint8_t kWord = 2;        // Python's \w
-constexpr std::uint8_t kPunct = 4;       // string.punctuation
-constexpr std::uint8_t kFloatSpace = 8;  // what float() strips: C isspace()
+constexpr std::uint8_t kPunct = 1;       // string.punctuation
+constexpr std::uint8_t kFloatSpace = 2;  // what float() strips: C isspace()
 
 constexpr std::array<std::uint8_t, 128> make_ascii_classes() {
   std::array<std::uint8_t, 128> classes{};
@@ -54,9 +30,7 @@ constexpr std::array<std::uint8_t, 128> make_ascii_classes() {
     for (const char c : chars)
       classes[static_cast<unsigned char>(c)] |= bit;
   };
-  mark("\t\n\v\f\r\x1c\x1d\x1e\x1f ", kSpace);
   mark("\t\n\v\f\r ", kFloatSpace);
-  mark("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_", kWord);
   mark("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", kPunct);
   return classes;
 }
@@ -71,154 +45,11 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-bool is_space(char32_t c) {
-  if (c < 0x80) return (kAscii[c] & kSpace) != 0;
-  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-bool is_word(char32_t c) {
-  if (c < 0x80) return (kAscii[c] & kWord) != 0;
-  return in_ranges(kWordRanges, c);
-}
-
-// The value of a Unicode decimal digit, or -1.
-int decimal_value(char32_t c) {
-  const auto after = std::upper_bound(std::begin(kDecimalZeros), std::end(kDecimalZeros), c);
-  if (after == std::begin(kDecimalZeros)) return -1;
-  const char32_t zero = *std::prev(after);
-  return c - zero < 10 ? static_cast<int>(c - zero) : -1;
-}
-
-// --- UTF-8 --------------------------------------------------------------------------------------
-//
-// Bytes that are not valid UTF-8 decode to U+DC80..U+DCFF (as Python's surrogateescape does) and
-// encode back to themselves, so malformed input passes through unchanged instead of failing.
-
-constexpr char32_t kEscapeBase = 0xDC00;
-
-void decode_utf8(std::string_view s, std::u32string& out) {
-  out.clear();
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char b = p[i];
-    if (b < 0x80) {
-      out.push_back(b);
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    char32_t c = 0;
-    char32_t min = 0;
-    if (b >= 0xC2 && b <= 0xDF) {
-      len = 2, c = b & 0x1F, min = 0x80;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      len = 3, c = b & 0x0F, min = 0x800;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      len = 4, c = b & 0x07, min = 0x10000;
-    }
-    bool ok = len != 0 && i + len <= n;
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      ok = (p[i + k] & 0xC0) == 0x80;
-      c = (c << 6) | (p[i + k] & 0x3F);
-    }
-    ok = ok && c >= min && c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF);
-    if (ok) {
-      out.push_back(c);
-      i += len;
-    } else {
-      out.push_back(kEscapeBase + b);
-      ++i;
-    }
-  }
-}
-
-void append_utf8(char32_t c, std::string& out) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c >= kEscapeBase + 0x80 && c <= kEscapeBase + 0xFF) {
-    out.push_back(static_cast<char>(c - kEscapeBase));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
 bool is_ascii(std::string_view s) {
   for (const char c : s) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;
   }
   return true;
-}
-
-// --- Lowercasing like str.lower() ----------------------------------------------------------------
-
-locale_t utf8_locale() {
-  static const locale_t locale = [] {
-    for (const char* name : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
-      if (const locale_t l = newlocale(LC_CTYPE_MASK, name, static_cast<locale_t>(nullptr))) {
-        return l;
-      }
-    }
-    return static_cast<locale_t>(nullptr);
-  }();
-  if (locale == nullptr) {
-    // Without a UTF-8 locale only ASCII would be lowercased, silently changing scores.
-    throw std::runtime_error("drop: no UTF-8 locale (C.UTF-8) for lowercasing");
-  }
-  return locale;
-}
-
-bool is_cased(char32_t c) {
-  return in_ranges(kCasedRanges, c);
-}
-
-bool is_case_ignorable(char32_t c) {
-  return in_ranges(kCaseIgnorableRanges, c);
-}
-
-// Python lowers U+03A3 to the final form U+03C2 when a cased letter precedes it and none follows
-// it, looking past case-ignorable characters (apostrophes, combining marks) both ways.
-bool is_final_sigma(const std::u32string& s, std::size_t i) {
-  std::size_t j = i;
-  while (j > 0 && is_case_ignorable(s[j - 1]))
-    --j;
-  if (j == 0 || !is_cased(s[j - 1])) return false;
-  std::size_t k = i + 1;
-  while (k < s.size() && is_case_ignorable(s[k]))
-    ++k;
-  return k == s.size() || !is_cased(s[k]);
-}
-
-void lower_unicode(const std::u32string& in, std::u32string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char32_t c = in[i];
-    if (c < 0x80) {
-      out.push_back(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-    } else if (c == 0x130) {
-      // The one unconditional multi-character lowercase mapping (SpecialCasing.txt).
-      out.push_back(U'i');
-      out.push_back(0x307);
-    } else if (c == 0x3A3) {
-      out.push_back(is_final_sigma(in, i) ? 0x3C2 : 0x3C3);
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      out.push_back(c);  // an escaped byte
-    } else {
-      out.push_back(static_cast<char32_t>(towlower_l(static_cast<wint_t>(c), utf8_locale())));
-    }
-  }
 }
 
 // --- Python's float() and str(float)
@@ -408,9 +239,9 @@ bool parse_unicode_float(std::u32string_view s, std::string& ascii, double* valu
   for (const char32_t c : s) {
     if (c < 127) {
       ascii.push_back(static_cast<char>(c));
-    } else if (is_space(c)) {
+    } else if (unicode::is_space(c)) {
       ascii.push_back(' ');
-    } else if (const int d = decimal_value(c); d >= 0) {
+    } else if (const int d = unicode::decimal_value(c); d >= 0) {
       ascii.push_back(static_cast<char>('0' + d));
     } else {
       return false;
@@ -429,7 +260,7 @@ bool word_is_number(std::string_view word, std::u32string& cps, std::string& asc
     if (!may_start_number) return false;
   }
   if (is_ascii(word)) return parse_ascii_float(word, nullptr);
-  decode_utf8(word, cps);
+  unicode::decode(word, cps);
   return parse_unicode_float(cps, ascii, nullptr);
 }
 
@@ -471,12 +302,12 @@ void split_words(std::basic_string_view<Char> s, const Emit& emit) {
   std::size_t i = 0;
   while (i < s.size()) {
     const char32_t c = static_cast<std::make_unsigned_t<Char>>(s[i]);
-    if (is_space(c)) {
+    if (unicode::is_space(c)) {
       if (i > piece) emit(s.substr(piece, i - piece));
       piece = ++i;
-    } else if (is_word(c)) {
+    } else if (unicode::is_word(c)) {
       std::size_t j = i + 1;
-      while (j < s.size() && is_word(static_cast<std::make_unsigned_t<Char>>(s[j])))
+      while (j < s.size() && unicode::is_word(static_cast<std::make_unsigned_t<Char>>(s[j])))
         ++j;
       if (is_article(s.substr(i, j - i))) {
         if (i > piece) emit(s.substr(piece, i - piece));
@@ -530,8 +361,8 @@ void normalize_ascii_token(std::string_view token, normalizer_scratch& scratch, 
 }
 
 void normalize_unicode_token(std::string_view token, normalizer_scratch& scratch, word_sink& sink) {
-  decode_utf8(token, scratch.cps);
-  lower_unicode(scratch.cps, scratch.lowered_cps);
+  unicode::decode(token, scratch.cps);
+  unicode::lower(scratch.cps, scratch.lowered_cps);
   std::u32string_view text = scratch.lowered_cps;
   double value = 0;
   if (parse_unicode_float(text, scratch.ascii, &value)) return add_number(value, sink);
@@ -544,7 +375,7 @@ void normalize_unicode_token(std::string_view token, normalizer_scratch& scratch
   split_words(text, [&](std::u32string_view word) {
     scratch.word.clear();
     for (const char32_t c : word)
-      append_utf8(c, scratch.word);
+      unicode::append_utf8(c, scratch.word);
     sink.add(scratch.word, -1);
   });
 }
@@ -665,10 +496,11 @@ bool contains_span(const prepared_spans& set, std::string_view text) {
 
 bool python_blank(std::string_view s, std::u32string& cps) {
   if (is_ascii(s)) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return ascii_has(c, kSpace); });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return unicode::is_space(static_cast<unsigned char>(c)); });
   }
-  decode_utf8(s, cps);
-  return std::all_of(cps.begin(), cps.end(), [](char32_t c) { return is_space(c); });
+  unicode::decode(s, cps);
+  return std::all_of(cps.begin(), cps.end(), [](char32_t c) { return unicode::is_space(c); });
 }
 
 // str() of a JSON scalar as Python would print the value json.load gives.
@@ -708,7 +540,7 @@ std::optional<double> parse_python_float(std::string_view text) {
     return value;
   }
   normalizer_scratch& scratch = thread_scratch();
-  decode_utf8(text, scratch.cps);
+  unicode::decode(text, scratch.cps);
   if (!parse_unicode_float(scratch.cps, scratch.ascii, &value)) return std::nullopt;
   return value;
 }
