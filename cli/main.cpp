@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "adapters/register.h"
+#include "cli/report_commands.h"
 #include "cli/run_command.h"
 #include "tasks/register.h"
 
@@ -172,6 +173,46 @@ int main(int argc, char** argv) {
   add_run_options(*run, run_options, prompt_format);
   app.add_subcommand("list", "List the registered tasks and back ends");
 
+  ys::compare_command_options compare_options;
+  auto* compare = app.add_subcommand(
+      "compare", "Paired comparison of two runs on the same items: delta, CI, p-value, flips");
+  compare->add_option("run_a", compare_options.run_a, "Run directory A (baseline)")->required();
+  compare->add_option("run_b", compare_options.run_b, "Run directory B")->required();
+  compare->add_option("--format", compare_options.format, "text, json or md")
+      ->check(CLI::IsMember({"text", "json", "md"}))
+      ->capture_default_str();
+  compare->add_option("--metric", compare_options.metric, "Only this metric");
+  compare->add_option("--resamples", compare_options.resamples, "Bootstrap resamples")
+      ->check(CLI::Range(1000, 10000000))
+      ->capture_default_str();
+  compare->add_option("--seed", compare_options.seed, "Bootstrap seed")->capture_default_str();
+
+  ys::gate_command_options gate_options;
+  auto* gate = app.add_subcommand(
+      "gate", "CI regression gate: exit 1 when the current run is worse than the baseline");
+  gate->add_option("--baseline", gate_options.baseline, "Baseline run directory")->required();
+  gate->add_option("--current", gate_options.current, "Current run directory")->required();
+  gate->add_option("--max-drop", gate_options.max_drop_points,
+                   "Allowed drop in points (percent units)")
+      ->capture_default_str();
+  gate->add_option("--metric", gate_options.metric, "Metric to judge (default: the primary)");
+  gate->add_flag("--strict", gate_options.strict,
+                 "Judge the point estimate instead of the whole 95% CI");
+  gate->add_option("--junit", gate_options.junit, "Also write a JUnit XML file");
+  gate->add_option("--resamples", gate_options.resamples, "Bootstrap resamples")
+      ->check(CLI::Range(1000, 10000000))
+      ->capture_default_str();
+  gate->add_option("--seed", gate_options.seed, "Bootstrap seed")->capture_default_str();
+  gate->footer("Exit codes: 0 no regression; 1 regression; 2 unusable input.");
+
+  ys::report_command_options report_options;
+  auto* report = app.add_subcommand("report", "Leaderboard of runs: md, html, csv or json");
+  report->add_option("runs", report_options.runs, "Run directories")->required();
+  report->add_option("--format", report_options.format, "md, html, csv or json")
+      ->check(CLI::IsMember({"md", "html", "csv", "json"}))
+      ->capture_default_str();
+  report->add_option("--out", report_options.out, "Write to this file instead of stdout");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -181,6 +222,9 @@ int main(int argc, char** argv) {
 
   try {
     if (app.got_subcommand("list")) return list_command();
+    if (app.got_subcommand("compare")) return ys::compare_command(compare_options);
+    if (app.got_subcommand("gate")) return ys::gate_command(gate_options);
+    if (app.got_subcommand("report")) return ys::report_command(report_options);
     run_options.task.style =
         prompt_format == "completion" ? ys::prompt_style::completion : ys::prompt_style::chat;
     if (run_options.out.empty()) run_options.out = default_out_dir();

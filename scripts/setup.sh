@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages yardstick builds against, when any is missing. Safe to re-run.
+# --with-browser also installs Debian's chromium, which the HTML report test renders pages in.
 set -euo pipefail
 
 packages=(
@@ -7,6 +8,10 @@ packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev libcli11-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libsqlite3-dev libeigen3-dev
 )
+
+if [ "${1:-}" = "--with-browser" ]; then
+  packages+=(chromium)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,110 @@
+#include "cli/report_commands.h"
+
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "harness/errors.h"
+#include "harness/run_files.h"
+#include "reports/compare.h"
+#include "reports/leaderboard.h"
+
+namespace ys {
+
+namespace {
+
+void write_output(const std::string& text, const std::optional<std::filesystem::path>& out) {
+  if (!out) {
+    fmt::print("{}", text);
+    return;
+  }
+  std::ofstream file(*out, std::ios::binary | std::ios::trunc);
+  if (!file) throw input_error(fmt::format("{}: cannot write", out->string()));
+  file << text;
+  fmt::print(stderr, "wrote {}\n", out->string());
+}
+
+// Base-vs-other deltas for the report: per task, the first label seen is the baseline.
+std::vector<reports::delta_entry> report_deltas(const std::vector<reports::loaded_run>& runs,
+                                                std::vector<std::string>& warnings) {
+  std::vector<reports::delta_entry> deltas;
+  std::map<std::string, const reports::loaded_run*> baseline;
+  for (const auto& run : runs) {
+    const std::string task = run.summary["task"].value("name", "");
+    auto [it, first] = baseline.emplace(task, &run);
+    if (first) continue;
+    try {
+      const auto c = reports::compare_runs(*it->second, run, {});
+      if (c.metrics.empty()) continue;
+      const auto& m = c.metrics.front();
+      deltas.push_back({c.task, m.metric, c.label_a, c.label_b, m.difference.difference,
+                        m.difference.ci95.low, m.difference.ci95.high, m.p_value, m.difference.n});
+    } catch (const input_error& e) {
+      warnings.push_back(fmt::format("no delta for {} vs {}: {}", it->second->dir.string(),
+                                     run.dir.string(), e.what()));
+    }
+  }
+  return deltas;
+}
+
+}  // namespace
+
+int compare_command(const compare_command_options& options) {
+  const auto a = reports::load_run(options.run_a);
+  const auto b = reports::load_run(options.run_b);
+  const auto c = reports::compare_runs(a, b, {options.resamples, options.seed, options.metric});
+  if (options.format == "json") {
+    fmt::print("{}\n", reports::to_json(c).dump(2));
+  } else if (options.format == "md") {
+    fmt::print("{}", reports::render_comparison_markdown(c));
+  } else {
+    fmt::print("{}", reports::render_comparison_text(c));
+  }
+  return 0;
+}
+
+int gate_command(const gate_command_options& options) {
+  if (options.max_drop_points < 0) throw input_error("--max-drop must be >= 0 points");
+  const auto baseline = reports::load_run(options.baseline);
+  const auto current = reports::load_run(options.current);
+  reports::compare_options compare{options.resamples, options.seed, options.metric};
+  auto c = reports::compare_runs(baseline, current, compare);
+  if (options.metric) c.primary_metric = *options.metric;
+  const auto verdict = reports::judge_gate(c, options.max_drop_points, options.strict);
+  fmt::print("{}\n", verdict.explanation);
+  if (options.junit) {
+    std::ofstream file(*options.junit, std::ios::binary | std::ios::trunc);
+    if (!file) throw input_error(fmt::format("{}: cannot write", options.junit->string()));
+    file << reports::render_junit(c, verdict);
+  }
+  return verdict.regression ? 1 : 0;
+}
+
+int report_command(const report_command_options& options) {
+  if (options.runs.empty()) throw input_error("report needs at least one run directory");
+  std::vector<reports::loaded_run> runs;
+  std::vector<nlohmann::json> summaries;
+  for (const auto& path : options.runs) {
+    runs.push_back(reports::load_run(path));
+    summaries.push_back(runs.back().summary);
+  }
+  auto board = reports::build_leaderboard(summaries);
+  board.deltas = report_deltas(runs, board.warnings);
+  for (const auto& w : board.warnings)
+    fmt::print(stderr, "warning: {}\n", w);
+  std::string text;
+  if (options.format == "html") {
+    text = reports::render_html(board);
+  } else if (options.format == "csv") {
+    text = reports::render_csv(board);
+  } else if (options.format == "json") {
+    text = reports::render_json(board);
+  } else {
+    text = reports::render_markdown(board);
+  }
+  write_output(text, options.out);
+  return 0;
+}
+
+}  // namespace ys
