@@ -351,7 +351,7 @@ evaluated_run evaluate(const planned_run& plan, const run_command_options& optio
 }
 
 // One line per task with every model's headline metric, when several models ran. Whether a
-// difference is real needs paired statistics on the same items: `yardstick compare` (planned).
+// difference is real needs paired statistics on the same items: `yardstick compare`.
 void print_side_by_side(const std::vector<evaluated_run>& runs) {
   std::map<std::string, std::vector<const evaluated_run*>> by_task;
   for (const auto& run : runs)

@@ -202,8 +202,9 @@ std::string points(double fraction) {
 }
 
 std::string verdict_word(const metric_comparison& m) {
-  if (m.p_value < 0.05) return m.difference.difference > 0 ? "B better" : "B worse";
-  return "no significant difference";
+  if (m.p_value >= 0.05) return "no significant difference";
+  const bool up = m.difference.difference > 0;
+  return up != lower_is_better(m.metric) ? "B better" : "B worse";
 }
 
 }  // namespace
@@ -278,7 +279,13 @@ gate_verdict judge_gate(const comparison& c, double max_drop_points, bool strict
   const metric_comparison& m = it != c.metrics.end() ? *it : c.metrics.front();
   v.metric = m.metric;
   const double threshold = -max_drop_points / 100.0;
-  v.regression = strict ? m.difference.difference < threshold : m.difference.ci95.high < threshold;
+  if (lower_is_better(m.metric)) {  // a rise is the regression: judge the mirrored interval
+    v.regression =
+        strict ? -m.difference.difference < threshold : -m.difference.ci95.low < threshold;
+  } else {
+    v.regression =
+        strict ? m.difference.difference < threshold : m.difference.ci95.high < threshold;
+  }
   v.explanation = fmt::format(
       "{} {}: baseline {} {:.2f}, current {} {:.2f}, difference {} points (95% CI [{}, {}], "
       "{} paired items, p = {:.3g}). Allowed drop: {:.2f} points, judged on the {}. Verdict: {}.",
@@ -288,6 +295,10 @@ gate_verdict judge_gate(const comparison& c, double max_drop_points, bool strict
       strict ? "point estimate (--strict)" : "whole confidence interval",
       v.regression ? "REGRESSION" : "no regression");
   return v;
+}
+
+bool lower_is_better(std::string_view metric) {
+  return metric == "invalid" || metric == "nonstandard_markers";
 }
 
 std::string xml_escape(std::string_view text) {

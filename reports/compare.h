@@ -80,6 +80,9 @@ gate_verdict judge_gate(const comparison& c, double max_drop_points, bool strict
 
 std::string render_junit(const comparison& c, const gate_verdict& verdict);
 
+// Metrics where a smaller value is better (`invalid`, `nonstandard_markers`).
+bool lower_is_better(std::string_view metric);
+
 // XML text escaping (&, <, >, ", ').
 std::string xml_escape(std::string_view text);
 

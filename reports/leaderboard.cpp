@@ -339,7 +339,7 @@ std::string cell_text(const metric_cell& cell) {
 
 // Points with an explicit sign; `minus` lets the HTML use the typographic minus.
 std::string signed_points(double fraction, std::string_view minus) {
-  const std::string text = fixed2(100.0 * fraction);
+  std::string text = fixed2(100.0 * fraction);
   if (text == "0.00") return text;
   if (text.front() == '-') return std::string(minus) + text.substr(1);
   return "+" + text;
@@ -846,6 +846,10 @@ std::string delta_chart(const leaderboard& board) {
   }
   const double step = nice_step(half);
   half = std::ceil(half / step - 1e-9) * step;
+  std::vector<double> ticks;
+  const auto steps = std::lround(2.0 * half / step);
+  for (long i = 0; i <= steps; ++i)
+    ticks.push_back(-half + static_cast<double>(i) * step);
   const auto x_of = [&](double fraction) {
     const double points = std::clamp(100.0 * fraction, -half, half);
     return plot_left + (points + half) / (2.0 * half) * (plot_right - plot_left);
@@ -884,7 +888,7 @@ std::string delta_chart(const leaderboard& board) {
                    "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" "
                    "fill=\"#f6f8fa\"/>\n",
                    plot_left, band_top, plot_right - plot_left, kBand);
-    for (double t = -half; t <= half + 1e-9; t += step) {
+    for (const double t : ticks) {
       const bool zero = std::abs(t) < 1e-9;
       fmt::format_to(out,
                      "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" "
@@ -904,7 +908,7 @@ std::string delta_chart(const leaderboard& board) {
   fmt::format_to(out,
                  "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"/>\n",
                  plot_left, axis_y, plot_right, axis_y, kMutedColour);
-  for (double t = -half; t <= half + 1e-9; t += step) {
+  for (const double t : ticks) {
     const double x = x_of(t / 100.0);
     fmt::format_to(out,
                    "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" "

@@ -124,3 +124,23 @@ TEST(Compare, XmlEscape) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST_F(shipped_pair, LowerIsBetterMetricsAreJudgedTheOtherWay) {
+  gate_command_options options;
+  options.baseline = tuned();  // 0.00% invalid
+  options.current = base();    // 0.15% invalid: a rise, but within a 1-point allowance
+  options.metric = "invalid";
+  options.max_drop_points = 1.0;
+  EXPECT_EQ(gate_command(options), 0);
+  options.strict = true;
+  options.max_drop_points = 0.1;  // the point estimate rose by 0.15 points
+  EXPECT_EQ(gate_command(options), 1);
+  EXPECT_TRUE(reports::lower_is_better("invalid"));
+  EXPECT_FALSE(reports::lower_is_better("exact_match"));
+}
+
+}  // namespace
+}  // namespace ys
