@@ -264,9 +264,8 @@ std::string render_comparison_markdown(const comparison& c) {
   }
   for (const auto& m : c.metrics) {
     if (m.binary && m.metric == c.primary_metric) {
-      out +=
-          fmt::format("\n{} flipped right → wrong, {} wrong → right (exact McNemar p = {:.3g}).\n",
-                      m.a_only, m.b_only, m.p_value);
+      out += fmt::format("\n{} flipped right → wrong, {} wrong → right (McNemar p = {:.3g}).\n",
+                         m.a_only, m.b_only, m.p_value);
     }
   }
   return out;

@@ -84,7 +84,8 @@ TEST(UnicodeLower, LikePythonStrLower) {
 }
 
 TEST(UnicodeLower, FinalSigma) {
-  EXPECT_EQ(lower(U"\u039F\u0394\u039F\u03A3"), U"\u03BF\u03B4\u03BF\u03C2");  // ΟΔΟΣ -> οδος
+  // ΟΔΟΣ -> οδος
+  EXPECT_EQ(lower(U"\u039F\u0394\u039F\u03A3"), U"\u03BF\u03B4\u03BF\u03C2");
   EXPECT_EQ(lower(U"\u03A3"), U"\u03C3");  // nothing cased before
   EXPECT_EQ(lower(U"\u03A3\u0391"), U"\u03C3\u03B1");
   // Case-ignorable characters are looked past both ways.
