@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "adapters/register.h"
+#include "cli/profile_command.h"
 #include "cli/report_commands.h"
 #include "cli/run_command.h"
 #include "tasks/register.h"
@@ -199,6 +200,8 @@ int main(int argc, char** argv) {
   gate->add_flag("--strict", gate_options.strict,
                  "Judge the point estimate instead of the whole 95% CI");
   gate->add_option("--junit", gate_options.junit, "Also write a JUnit XML file");
+  gate->add_flag("--allow-partial", gate_options.allow_partial,
+                 "Judge the paired items even when some items are not scored in both runs");
   gate->add_option("--resamples", gate_options.resamples, "Bootstrap resamples")
       ->check(CLI::Range(1000, 10000000))
       ->capture_default_str();
@@ -213,6 +216,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report->add_option("--out", report_options.out, "Write to this file instead of stdout");
 
+  ys::profile_command_options profile_options;
+  auto* profile = app.add_subcommand(
+      "profile", "Analytic cost per token (parameters, FLOPs, bytes, roofline), dense or MoE");
+  profile
+      ->add_option("--model-config", profile_options.model_config,
+                   "A Hugging Face config.json, or a preset: llama-2-7b, llama-3-8b, "
+                   "mixtral-8x7b, qwen1.5-moe-a2.7b, deepseek-v3")
+      ->required();
+  profile->add_option("--context", profile_options.context, "Context length for attention")
+      ->capture_default_str();
+  profile->add_option("--batch", profile_options.batch, "Decode batch size")->capture_default_str();
+  profile
+      ->add_option("--device", profile_options.device, "h100-sxm, h200, a100-80gb, l4 or rtx-4090")
+      ->capture_default_str();
+  profile->add_option("--bytes-per-param", profile_options.bytes_per_param, "2 for bf16")
+      ->capture_default_str();
+  profile->add_option("--format", profile_options.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -225,6 +248,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("compare")) return ys::compare_command(compare_options);
     if (app.got_subcommand("gate")) return ys::gate_command(gate_options);
     if (app.got_subcommand("report")) return ys::report_command(report_options);
+    if (app.got_subcommand("profile")) return ys::profile_command(profile_options);
     run_options.task.style =
         prompt_format == "completion" ? ys::prompt_style::completion : ys::prompt_style::chat;
     if (run_options.out.empty()) run_options.out = default_out_dir();

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -64,12 +65,29 @@ int compare_command(const compare_command_options& options) {
   return 0;
 }
 
-int gate_command(const gate_command_options& options) {
+// A gate that cannot judge still leaves a JUnit file, so the CI's test report shows why.
+static void write_junit_error(const std::filesystem::path& path, const std::string& message) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+       << "<testsuite name=\"yardstick gate\" tests=\"1\" errors=\"1\">\n"
+       << "  <testcase classname=\"yardstick\" name=\"gate\">\n"
+       << "    <error message=\"unusable input\">" << reports::xml_escape(message)
+       << "</error>\n  </testcase>\n</testsuite>\n";
+}
+
+static int gate_or_throw(const gate_command_options& options) {
   if (options.max_drop_points < 0) throw input_error("--max-drop must be >= 0 points");
   const auto baseline = reports::load_run(options.baseline);
   const auto current = reports::load_run(options.current);
   reports::compare_options compare{options.resamples, options.seed, options.metric};
   auto c = reports::compare_runs(baseline, current, compare);
+  if (c.unpaired > 0 && !options.allow_partial) {
+    throw input_error(fmt::format(
+        "{} item(s) are not scored in both runs (failed, or outside a --limit); a gate on part "
+        "of the test set could pass a regression. Complete both runs, or pass --allow-partial "
+        "to judge the {} paired items",
+        c.unpaired, c.paired));
+  }
   if (options.metric) c.primary_metric = *options.metric;
   const auto verdict = reports::judge_gate(c, options.max_drop_points, options.strict);
   fmt::print("{}\n", verdict.explanation);
@@ -81,6 +99,49 @@ int gate_command(const gate_command_options& options) {
   return verdict.regression ? 1 : 0;
 }
 
+int gate_command(const gate_command_options& options) {
+  try {
+    return gate_or_throw(options);
+  } catch (const input_error& e) {
+    if (options.junit) write_junit_error(*options.junit, e.what());
+    throw;
+  }
+}
+
+// The leaderboard keeps runs apart by task/prompt/scorer version; runs of one task that differ
+// in another setting (shots, prompt format, dataset) must not share a column either, so the
+// differing settings are folded into the prompt version the leaderboard sees.
+void separate_settings(std::vector<nlohmann::json>& summaries) {
+  static const std::set<std::string> kIgnored = {
+      "name",        "task_version", "prompt_version", "scorer_version",     "max_tokens",
+      "temperature", "dataset",      "fewshot_source", "fewshot_train_lines"};
+  std::map<std::string, std::vector<nlohmann::json*>> by_task;
+  for (auto& s : summaries)
+    by_task[s["task"].value("name", "")].push_back(&s);
+  for (auto& [task, runs] : by_task) {
+    std::set<std::string> keys;
+    for (auto* run : runs) {
+      for (const auto& [key, value] : (*run)["task"].items()) {
+        if (!kIgnored.count(key)) keys.insert(key);
+      }
+    }
+    for (const auto& key : keys) {
+      std::set<std::string> values;
+      for (auto* run : runs)
+        values.insert((*run)["task"].value(key, nlohmann::json()).dump());
+      if (values.size() < 2) continue;
+      for (auto* run : runs) {
+        auto& task_json = (*run)["task"];
+        const auto value = task_json.value(key, nlohmann::json());
+        const auto version = task_json.value("prompt_version", nlohmann::json("?"));
+        task_json["prompt_version"] = fmt::format(
+            "{} {}={}", version.is_string() ? version.get<std::string>() : version.dump(), key,
+            value.is_string() ? value.get<std::string>() : value.dump());
+      }
+    }
+  }
+}
+
 int report_command(const report_command_options& options) {
   if (options.runs.empty()) throw input_error("report needs at least one run directory");
   std::vector<reports::loaded_run> runs;
@@ -89,6 +150,7 @@ int report_command(const report_command_options& options) {
     runs.push_back(reports::load_run(path));
     summaries.push_back(runs.back().summary);
   }
+  separate_settings(summaries);
   auto board = reports::build_leaderboard(summaries);
   board.deltas = report_deltas(runs, board.warnings);
   for (const auto& w : board.warnings)

@@ -26,6 +26,7 @@ struct gate_command_options {
   std::optional<std::filesystem::path> junit;
   int resamples = 10000;
   std::uint64_t seed = 1234;
+  bool allow_partial = false;  // judge the paired items even when some are unpaired
 };
 
 struct report_command_options {

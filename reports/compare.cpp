@@ -18,6 +18,14 @@ namespace {
 const std::set<std::string> kComparableDifferences = {"max_tokens", "temperature", "dataset",
                                                       "fewshot_source"};
 
+// Ids in dataset order when they are line numbers ("9" before "10"), else as text.
+bool natural_less(const std::string& x, const std::string& y) {
+  const bool digits_x = !x.empty() && x.find_first_not_of("0123456789") == std::string::npos;
+  const bool digits_y = !y.empty() && y.find_first_not_of("0123456789") == std::string::npos;
+  if (digits_x && digits_y && x.size() != y.size()) return x.size() < y.size();
+  return x < y;
+}
+
 std::string first_or_empty(const std::vector<std::string>& values) {
   return values.empty() ? std::string() : values.front();
 }
@@ -78,9 +86,10 @@ loaded_run load_run(const std::filesystem::path& path) {
   if (run.dir.empty()) run.dir = ".";
   run.summary = read_json_file(run.dir / kRunFile);
   const std::string status = run.summary.value("status", "complete");
-  if (status == "running") {
-    throw input_error(fmt::format("{}: the run has not finished (status 'running')",
-                                  (run.dir / kRunFile).string()));
+  if (status != "complete") {
+    throw input_error(fmt::format(
+        "{}: the run is not complete (status '{}'); finish it with yardstick run --resume",
+        (run.dir / kRunFile).string(), status));
   }
   run.samples = read_samples(run.dir / kSamplesFile);
   return run;
@@ -151,6 +160,11 @@ comparison compare_runs(const loaded_run& a, const loaded_run& b, const compare_
       m.test = "sign_flip";
       m.p_value = stats::sign_flip_p_value(values_a, values_b, options.resamples, options.seed);
     }
+    auto by_id = [](const flipped_item& x, const flipped_item& y) {
+      return natural_less(x.id, y.id);
+    };
+    std::sort(m.right_to_wrong.begin(), m.right_to_wrong.end(), by_id);
+    std::sort(m.wrong_to_right.begin(), m.wrong_to_right.end(), by_id);
     out.metrics.push_back(std::move(m));
   }
   return out;
@@ -178,7 +192,9 @@ nlohmann::json to_json(const comparison& c) {
         {"bootstrap", {{"resamples", m.difference.resamples}, {"seed", m.difference.seed}}},
         {"test", m.test},
         {"p_value", m.p_value},
-        {"minimum_detectable_effect", m.minimum_detectable_effect}};
+        {"minimum_detectable_effect", m.minimum_detectable_effect > 0
+                                          ? nlohmann::json(m.minimum_detectable_effect)
+                                          : nlohmann::json()}};
     if (m.binary) {
       j["right_to_wrong"] = flips(m.right_to_wrong);
       j["wrong_to_right"] = flips(m.wrong_to_right);
@@ -201,6 +217,13 @@ std::string points(double fraction) {
   return fmt::format("{:+.2f}", 100.0 * fraction);
 }
 
+// With no paired difference at all the spread is 0 and the formula says nothing: "n/a".
+std::string mde_text(const metric_comparison& m) {
+  return m.minimum_detectable_effect > 0
+             ? fmt::format("{:.2f}", 100.0 * m.minimum_detectable_effect)
+             : std::string("n/a");
+}
+
 std::string verdict_word(const metric_comparison& m) {
   if (m.p_value >= 0.05) return "no significant difference";
   const bool up = m.difference.difference > 0;
@@ -218,11 +241,10 @@ std::string render_comparison_text(const comparison& c) {
   out += fmt::format("{:<{}} {:>7} {:>7} {:>7}  {:<17} {:>9}  {:>6}  {}\n", "metric", width, "A",
                      "B", "B-A", "95% CI (B-A)", "p", "MDE", "verdict");
   for (const auto& m : c.metrics) {
-    out += fmt::format("{:<{}} {:>7.2f} {:>7.2f} {:>7}  [{:>6}, {:>6}] {:>9.3g}  {:>6.2f}  {}\n",
+    out += fmt::format("{:<{}} {:>7.2f} {:>7.2f} {:>7}  [{:>6}, {:>6}] {:>9.3g}  {:>6}  {}\n",
                        m.metric, width, 100.0 * m.difference.mean_a, 100.0 * m.difference.mean_b,
                        points(m.difference.difference), points(m.difference.ci95.low),
-                       points(m.difference.ci95.high), m.p_value,
-                       100.0 * m.minimum_detectable_effect, verdict_word(m));
+                       points(m.difference.ci95.high), m.p_value, mde_text(m), verdict_word(m));
   }
   for (const auto& m : c.metrics) {
     if (!m.binary || m.metric != c.primary_metric) continue;
@@ -256,11 +278,10 @@ std::string render_comparison_markdown(const comparison& c) {
   out += "| metric | A | B | B − A | 95% CI | p | MDE | verdict |\n";
   out += "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |\n";
   for (const auto& m : c.metrics) {
-    out += fmt::format("| {} | {:.2f} | {:.2f} | {} | [{}, {}] | {:.3g} | {:.2f} | {} |\n",
-                       m.metric, 100.0 * m.difference.mean_a, 100.0 * m.difference.mean_b,
+    out += fmt::format("| {} | {:.2f} | {:.2f} | {} | [{}, {}] | {:.3g} | {} | {} |\n", m.metric,
+                       100.0 * m.difference.mean_a, 100.0 * m.difference.mean_b,
                        points(m.difference.difference), points(m.difference.ci95.low),
-                       points(m.difference.ci95.high), m.p_value,
-                       100.0 * m.minimum_detectable_effect, verdict_word(m));
+                       points(m.difference.ci95.high), m.p_value, mde_text(m), verdict_word(m));
   }
   for (const auto& m : c.metrics) {
     if (m.binary && m.metric == c.primary_metric) {

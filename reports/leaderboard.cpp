@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "harness/errors.h"
+#include "reports/compare.h"  // lower_is_better, shared with the regression gate
 
 namespace ys::reports {
 namespace {
@@ -28,11 +29,6 @@ constexpr std::string_view kEllipsis = "\u2026";
 
 // The level at which the delta chart colours a difference as a change rather than noise.
 constexpr double kSignificance = 0.05;
-
-// Shares of answers without a usable value or with off-format citation markers: fewer is better.
-bool lower_is_better(std::string_view metric) {
-  return metric == "invalid" || metric == "nonstandard_markers";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading run.json
@@ -313,13 +309,15 @@ bool is_best(const leaderboard& board, const leaderboard_column& column, const s
   return values > 1;
 }
 
-bool versions_split(const leaderboard_column& column) {
-  return column.key != column.task + "/" + column.metric;
-}
-
 // The column's task as headers show it: with the version tag when runs of other versions exist.
 std::string column_task(const leaderboard_column& column) {
-  return column.key.substr(0, column.key.size() - column.metric.size() - 1);
+  const std::string suffix = "/" + column.metric;
+  if (column.key.size() <= suffix.size() || !column.key.ends_with(suffix)) return column.task;
+  return column.key.substr(0, column.key.size() - suffix.size());
+}
+
+bool versions_split(const leaderboard_column& column) {
+  return column_task(column) != column.task;
 }
 
 std::string fixed2(double value) {
@@ -555,7 +553,8 @@ std::string render_json(const leaderboard& board) {
                              {"n", delta.n}});
   }
   out["warnings"] = board.warnings;
-  return out.dump(2) + "\n";
+  // Labels built in code (not read from a file) may hold invalid UTF-8; U+FFFD beats an exception.
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 namespace {
@@ -600,12 +599,15 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-// SVG has no text layout, so widths are estimated per character: about 0.62 em covers letters
-// and digits in the sans-serif fonts of common systems (Latin, Greek, Cyrillic), spaces and thin
-// punctuation take about a third of an em, and Chinese, Japanese and Korean characters a full em.
+// SVG has no text layout, so widths are estimated per character: about 0.62 em covers lower-case
+// letters and digits in the sans-serif fonts of common systems (Latin, Greek, Cyrillic), capitals
+// take more, spaces and thin punctuation about a third of an em, and Chinese, Japanese and Korean
+// characters a full em. Bold text is some 6% wider.
 constexpr double kNarrowEm = 0.62;
+constexpr double kCapitalEm = 0.74;
 constexpr double kThinEm = 0.34;
 constexpr double kWideEm = 1.0;
+constexpr double kBoldFactor = 1.06;
 
 // The estimated width of the character starting at byte `at`, and its length in bytes. Bytes
 // that do not start a character (invalid UTF-8) count as narrow characters of one byte.
@@ -614,6 +616,7 @@ std::pair<double, std::size_t> next_char(std::string_view text, std::size_t at) 
   if (lead < 0x80 &&
       std::string_view(" .,:;'|!()[]ijlt").find(static_cast<char>(lead)) != std::string_view::npos)
     return {kThinEm, 1};
+  if (lead >= 'A' && lead <= 'Z') return {kCapitalEm, 1};
   std::size_t length = 1;
   if (lead >= 0xF0) {
     length = 4;
@@ -743,7 +746,7 @@ std::string bar_chart(const leaderboard& board, const leaderboard_column& column
   // Every chart gets the same label room, so that their axes line up down the page.
   double widest = 0.0;
   for (const auto& row : board.rows)
-    widest = std::max(widest, text_width(row.label, kFontPx));
+    widest = std::max(widest, text_width(row.label, kFontPx) * kBoldFactor);
   const double left = std::clamp(widest + 18.0, 90.0, 260.0);
   const double right = 130.0;  // room for "100.00%  best" past a full bar
   const double plot = kChartWidth - left - right;
@@ -795,7 +798,7 @@ std::string bar_chart(const leaderboard& board, const leaderboard_column& column
                    "<text x=\"{:.1f}\" y=\"{:.1f}\" dy=\"0.35em\" font-size=\"{}\" "
                    "text-anchor=\"end\" fill=\"{}\"{}>{}</text>\n",
                    left - 8.0, mid, kFontPx, kInkColour, bar.best ? " font-weight=\"700\"" : "",
-                   html_escape(fit_text(bar.label, left - 14.0, kFontPx)));
+                   html_escape(fit_text(bar.label, (left - 14.0) / kBoldFactor, kFontPx)));
     fmt::format_to(out,
                    "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"2\" "
                    "fill=\"{}\"/>\n",
@@ -869,7 +872,7 @@ std::string delta_chart(const leaderboard& board) {
         signed_points(delta.ci_low, kMinus), signed_points(delta.ci_high, kMinus),
         p_value_text(delta.p_value), delta.n, change_marker(verdict), change_text(verdict));
     const double room = kChartWidth - 2.0 * kPad;
-    const double stats_width = text_width(stats, kFontPx) * 1.05;  // bold
+    const double stats_width = text_width(stats, kFontPx) * kBoldFactor;
     const bool one_line = text_width(name, kFontPx) + stats_width + 24.0 <= room;
     fmt::format_to(out, "<g><title>{}: {}</title>\n", html_escape(name), html_escape(stats));
     fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{}\" fill=\"{}\">{}</text>\n",

@@ -10,7 +10,7 @@ packages=(
 )
 
 if [ "${1:-}" = "--with-browser" ]; then
-  packages+=(chromium)
+  packages+=(chromium fonts-dejavu-core)
 fi
 
 missing=()

@@ -155,6 +155,7 @@ class drop_task final : public task {
     req.source_id = item.source_id;
     req.chat = options_.style == prompt_style::chat;
     const auto index = item.fields.at("index").get<std::size_t>();
+    req.reference = "Answer: " + answer_text(questions_[index]);
     const auto exemplars = exemplars_for(index);
     if (req.chat) {
       std::string prefix = std::string(kInstruction) + "\n\n";

@@ -85,6 +85,7 @@ class gsm8k_task final : public task {
   request build_request(const sample& item) const override {
     request req;
     req.source_id = item.source_id;
+    req.reference = "The answer is " + item.gold.get<std::string>() + ".";
     req.chat = options_.style == prompt_style::chat;
     const std::string question = item.fields.at("question").get<std::string>();
     if (req.chat) {

@@ -392,3 +392,25 @@ TEST(Cli, APartialReplayFileIsScoredNotStoppedEarly) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST(Cli, ProfilePresetAsJson) {
+  testing::temp_dir dir;
+  const auto r =
+      run_yardstick("profile --model-config mixtral-8x7b --context 2048 --format json", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["total_params"], 46702792704LL);
+  EXPECT_EQ(j["active_params"], 12879925248LL);
+  EXPECT_EQ(j["context"], 2048);
+  EXPECT_GT(j["flops_per_token"].get<double>(), 2.0 * 12.0e9);
+  EXPECT_TRUE(j.contains("schema_version"));
+  EXPECT_TRUE(j["roofline"]["decode"].contains("arithmetic_intensity"));
+  const auto bad = run_yardstick("profile --model-config mixtral-8x8b", dir);
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace ys

@@ -144,3 +144,51 @@ TEST_F(shipped_pair, LowerIsBetterMetricsAreJudgedTheOtherWay) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST_F(shipped_pair, GateRefusesPartialRunsAndStillWritesJUnit) {
+  testing::temp_dir out;
+  run_command_options options;
+  options.tasks = {"gsm8k"};
+  options.models = {"replay:" + kOutputs + "text-davinci-002.cot.jsonl"};
+  options.labels = {"tuned"};
+  options.limit = 100;
+  options.out = out.path() / "partial";
+  options.quiet = true;
+  ASSERT_EQ(run_command(options), kExitOk);
+  gate_command_options gate;
+  gate.baseline = base();
+  gate.current = options.out;
+  gate.junit = out.path() / "gate.xml";
+  try {
+    gate_command(gate);
+    FAIL() << "a partial run must not be judged silently";
+  } catch (const input_error& e) {
+    EXPECT_NE(std::string(e.what()).find("1219 item(s) are not scored in both runs"),
+              std::string::npos)
+        << e.what();
+  }
+  std::ifstream xml(*gate.junit);
+  const std::string text((std::istreambuf_iterator<char>(xml)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("<error message=\"unusable input\">"), std::string::npos) << text;
+  gate.allow_partial = true;
+  EXPECT_EQ(gate_command(gate), 1);  // on the 100 paired items the drop is still clear
+}
+
+TEST(GoldBackEnd, ScoresReferencesOfGsm8kAsAModel) {
+  testing::temp_dir out;
+  run_command_options options;
+  options.tasks = {"gsm8k"};
+  options.models = {"gold"};
+  options.limit = 50;
+  options.out = out.path() / "gold";
+  options.quiet = true;
+  ASSERT_EQ(run_command(options), kExitOk);
+  const auto run = read_json_file(options.out / "run.json");
+  EXPECT_DOUBLE_EQ(run["metrics"]["exact_match"]["value"].get<double>(), 1.0);
+}
+
+}  // namespace
+}  // namespace ys

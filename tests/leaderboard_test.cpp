@@ -219,6 +219,16 @@ TEST(Leaderboard, UnusableRunNamesItsPositionAndField) {
   EXPECT_THROW(build_leaderboard({bad_ci}), input_error);
 }
 
+TEST(Leaderboard, NumericVersionsAndInvalidUtf8AreHandled) {
+  auto run = make_run("bad\xff", "drop", "1", "f1", {{"f1", 0.5, 0.4, 0.6, 10, false}}, 10, 1, 0.0);
+  run["task"]["prompt_version"] = 2;
+  const auto board = build_leaderboard({run});
+  EXPECT_EQ(board.columns[0].versions, "task 1, prompt 2, scorer 1");
+  const json back = json::parse(render_json(board));
+  EXPECT_EQ(back["rows"][0]["label"], "bad\uFFFD");
+  EXPECT_NO_THROW(render_html(board));
+}
+
 TEST(Leaderboard, EmptyInputRendersEverywhere) {
   const auto board = build_leaderboard({});
   EXPECT_EQ(render_markdown(board).substr(0, 39), "| model | samples | tokens | latency |\n");
