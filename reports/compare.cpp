@@ -323,8 +323,9 @@ bool lower_is_better(std::string_view metric) {
 
 std::string xml_escape(std::string_view text) {
   std::string out;
-  for (const char ch : text) {
-    switch (ch) {
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
       case '&':
         out += "&amp;";
         break;
@@ -338,10 +339,20 @@ std::string xml_escape(std::string_view text) {
         out += "&quot;";
         break;
       case '\'':
-        out += "&apos;";
+        out += "&#39;";
+        break;  // &apos; is not HTML 4; &#39; is valid everywhere
+      case '\t':
+      case '\n':
+      case '\r':
+        out += c;
         break;
       default:
-        out += ch;
+        // Other control characters are invalid in XML 1.0 and HTML; U+FFFD shows where one was.
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += "\uFFFD";
+        } else {
+          out += c;
+        }
     }
   }
   return out;

@@ -83,7 +83,8 @@ std::string render_junit(const comparison& c, const gate_verdict& verdict);
 // Metrics where a smaller value is better (`invalid`, `nonstandard_markers`).
 bool lower_is_better(std::string_view metric);
 
-// XML text escaping (&, <, >, ", ').
+// XML and HTML text and attribute escaping (&, <, >, ", '); control characters other than
+// tab and line breaks become U+FFFD.
 std::string xml_escape(std::string_view text);
 
 }  // namespace ys::reports

@@ -562,41 +562,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // HTML and SVG
 
-// For text and attribute values alike. Control characters other than white space are not
-// allowed in HTML and would only hide part of a label, so they become U+FFFD.
+// HTML text and attribute values need exactly what XML needs (reports/compare.h).
 std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '\t':
-      case '\n':
-        out += c;
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += "\uFFFD";
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
+  return xml_escape(text);
 }
 
 // SVG has no text layout, so widths are estimated per character: about 0.62 em covers lower-case

@@ -118,8 +118,7 @@ TEST_F(shipped_pair, RunsOfDifferentEvaluationsAreRefusedWithTheDifference) {
 }
 
 TEST(Compare, XmlEscape) {
-  EXPECT_EQ(reports::xml_escape("a<b & \"c\" 'd'>"),
-            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+  EXPECT_EQ(reports::xml_escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
 }
 
 }  // namespace
