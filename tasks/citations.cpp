@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/prompts.h"
 #include "harness/run_files.h"
 #include "scorers/citations.h"
 #include "scorers/judge.h"
@@ -147,23 +148,13 @@ class citations_task final : public task {
          i < items_.size() && exemplars.size() < static_cast<std::size_t>(shots_); ++i) {
       if (i != index && !items_[i].gold.value("answer", "").empty()) exemplars.push_back(i);
     }
-    const std::string instruction = instruction_for(style_);
-    if (req.chat) {
-      std::string prefix = instruction + "\n\n";
-      for (auto e : exemplars) {
-        req.messages.push_back({"user", prefix + question_block(items_[e])});
-        req.messages.push_back({"assistant", items_[e].gold.value("answer", "")});
-        prefix.clear();
-      }
-      req.messages.push_back({"user", prefix + question_block(item)});
-    } else {
-      req.prompt = instruction + "\n\n";
-      for (auto e : exemplars) {
-        req.prompt += question_block(items_[e]) +
-                      "\nAnswer: " + items_[e].gold.value("answer", "") + "\n\n\n";
-      }
-      req.prompt += question_block(item) + "\nAnswer:";
+    std::vector<shot> shots;
+    for (auto e : exemplars) {
+      shots.push_back({question_block(items_[e]), items_[e].gold.value("answer", "")});
     }
+    // A blank line more between exemplars than the other tasks: ALCE's demo separator.
+    fill_few_shot(req, instruction_for(style_), shots, question_block(item),
+                  {.chat_answer_prefix = "", .separator = "\n\n\n"});
     req.params.max_tokens = options_.max_tokens.value_or(kDefaultMaxTokens);
     req.params.temperature = options_.temperature.value_or(0.0);
     req.params.stop = {"Question:", "</s>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>"};

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/prompts.h"
 #include "harness/run_files.h"
 #include "harness/sampling.h"
 #include "scorers/drop_metrics.h"
@@ -157,22 +158,11 @@ class drop_task final : public task {
     const auto index = item.fields.at("index").get<std::size_t>();
     req.reference = "Answer: " + answer_text(questions_[index]);
     const auto exemplars = exemplars_for(index);
-    if (req.chat) {
-      std::string prefix = std::string(kInstruction) + "\n\n";
-      for (auto e : exemplars) {
-        req.messages.push_back({"user", prefix + question_block(questions_[e])});
-        req.messages.push_back({"assistant", "Answer: " + answer_text(questions_[e])});
-        prefix.clear();
-      }
-      req.messages.push_back({"user", prefix + question_block(questions_[index])});
-    } else {
-      req.prompt = std::string(kInstruction) + "\n\n";
-      for (auto e : exemplars) {
-        req.prompt +=
-            question_block(questions_[e]) + "\nAnswer: " + answer_text(questions_[e]) + "\n\n";
-      }
-      req.prompt += question_block(questions_[index]) + "\nAnswer:";
-    }
+    std::vector<shot> shots;
+    for (auto e : exemplars)
+      shots.push_back({question_block(questions_[e]), answer_text(questions_[e])});
+    fill_few_shot(req, kInstruction, shots, question_block(questions_[index]),
+                  {.chat_answer_prefix = "Answer: ", .separator = "\n\n"});
     req.params.max_tokens = options_.max_tokens.value_or(kDefaultMaxTokens);
     req.params.temperature = options_.temperature.value_or(0.0);
     req.params.stop = stops();

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "harness/build_info.h"
+#include "harness/prompts.h"
 #include "harness/run_files.h"
 #include "harness/sampling.h"
 #include "scorers/numeric_answer.h"
@@ -87,12 +88,11 @@ class gsm8k_task final : public task {
     req.source_id = item.source_id;
     req.reference = "The answer is " + item.gold.get<std::string>() + ".";
     req.chat = options_.style == prompt_style::chat;
-    const std::string question = item.fields.at("question").get<std::string>();
-    if (req.chat) {
-      req.messages = chat_prompt(question);
-    } else {
-      req.prompt = completion_prompt(question);
-    }
+    std::vector<shot> shots;
+    for (const auto& [q, a] : exemplars_)
+      shots.push_back({"Question: " + q, a});
+    fill_few_shot(req, kInstruction, shots,
+                  "Question: " + item.fields.at("question").get<std::string>());
     req.params.max_tokens = max_tokens();
     req.params.temperature = temperature();
     req.params.n = options_.samples;
@@ -164,27 +164,6 @@ class gsm8k_task final : public task {
     for (auto index : exemplar_indexes_) {
       exemplars_.emplace_back(train[index].question, gsm8k_exemplar_answer(train[index]));
     }
-  }
-
-  std::vector<chat_message> chat_prompt(const std::string& question) const {
-    std::vector<chat_message> messages;
-    // The instruction rides in the first user turn: some chat templates reject a system role.
-    std::string prefix = std::string(kInstruction) + "\n\n";
-    for (const auto& [q, a] : exemplars_) {
-      messages.push_back({"user", fmt::format("{}Question: {}", prefix, q)});
-      messages.push_back({"assistant", a});
-      prefix.clear();
-    }
-    messages.push_back({"user", prefix + "Question: " + question});
-    return messages;
-  }
-
-  std::string completion_prompt(const std::string& question) const {
-    std::string prompt = std::string(kInstruction) + "\n\n";
-    for (const auto& [q, a] : exemplars_)
-      prompt += fmt::format("Question: {}\nAnswer: {}\n\n", q, a);
-    prompt += fmt::format("Question: {}\nAnswer:", question);
-    return prompt;
   }
 
   // The most frequent valid answer; ties go to the answer seen first. Invalid answers never vote.
