@@ -31,6 +31,8 @@ class rate_reporter : public benchmark::ConsoleReporter {
       kept.clear();
       for (const auto& [key, counter] : run.counters)
         kept[key] = counter.value;
+      // Also per argument, for programs that sweep one function over sizes.
+      by_argument_[name][run.run_name.args] = kept;
       if (const auto rate = kept.find("items_per_second"); rate != kept.end()) {
         per_second_[name] = rate->second;
       } else {
@@ -51,6 +53,17 @@ class rate_reporter : public benchmark::ConsoleReporter {
   // Every benchmark's items_per_second, by name.
   const std::map<std::string, double>& per_second() const { return per_second_; }
 
+  // A user counter of one benchmark at one argument string ("1024", or "1024/8" for two), 0
+  // where there is none.
+  double counter(const std::string& name, const std::string& args, const std::string& key) const {
+    const auto run = by_argument_.find(name);
+    if (run == by_argument_.end()) return 0.0;
+    const auto at = run->second.find(args);
+    if (at == run->second.end()) return 0.0;
+    const auto it = at->second.find(key);
+    return it == at->second.end() ? 0.0 : it->second;
+  }
+
   // A user counter of one benchmark, 0 where there is none.
   double counter(const std::string& name, const std::string& key) const {
     const auto run = counters_.find(name);
@@ -62,6 +75,7 @@ class rate_reporter : public benchmark::ConsoleReporter {
  private:
   std::map<std::string, double> per_second_;
   std::map<std::string, std::map<std::string, double>> counters_;
+  std::map<std::string, std::map<std::string, std::map<std::string, double>>> by_argument_;
   std::map<std::string, bool> have_median_;
 };
 
