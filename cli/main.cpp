@@ -218,7 +218,8 @@ int main(int argc, char** argv) {
 
   ys::profile_command_options profile_options;
   auto* profile = app.add_subcommand(
-      "profile", "Analytic cost per token (parameters, FLOPs, bytes, roofline), dense or MoE");
+      "profile",
+      "Cost per token (parameters, FLOPs, bytes, roofline; --measure times it), dense or MoE");
   profile
       ->add_option("--model-config", profile_options.model_config,
                    "A Hugging Face config.json, or a preset: llama-2-7b, llama-3-8b, "
@@ -234,6 +235,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   profile->add_option("--format", profile_options.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  profile->add_flag("--measure", profile_options.measure,
+                    "Also time one FFN layer, dense and sparse, at the config's shapes");
+  profile->add_option("--backend", profile_options.backend, "Where --measure runs: cpu or cuda")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+  profile
+      ->add_option("--scale", profile_options.scale,
+                   "Multiply hidden size and FFN widths by this for --measure (default: the "
+                   "largest power of 1/2 that fits the backend)")
+      ->check(CLI::Range(0.0, 1.0));
+  profile
+      ->add_option("--tokens", profile_options.tokens,
+                   "Token counts (batch sizes) that --measure sweeps, comma-separated")
+      ->delimiter(',')
       ->capture_default_str();
 
   try {

@@ -1,12 +1,14 @@
 #include "cli/profile_command.h"
 
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "harness/errors.h"
 #include "harness/run_files.h"
 #include "profiler/analytic.h"
+#include "profiler/measure.h"
 
 namespace ys {
 
@@ -22,6 +24,65 @@ profiler::model_config load_config(const std::string& name_or_path) {
 
 std::string billions(double count) {
   return fmt::format("{:.2f}B", count / 1e9);
+}
+
+// Decode batch sizes for the cost-per-token curve that `yardstick report` draws.
+constexpr std::int64_t kSweepBatches[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+
+// The analytic decode cost per token at each batch size: the roofline time of one decode step
+// over the batch. Weight reads are shared by the batch, so this falls until compute-bound.
+nlohmann::json batch_sweep(const profiler::model_config& config,
+                           const profile_command_options& options, const profiler::gpu_spec& gpu) {
+  nlohmann::json sweep = nlohmann::json::array();
+  for (const std::int64_t batch : kSweepBatches) {
+    const auto step =
+        profiler::decode_roofline(config, batch, options.context, gpu, options.bytes_per_param);
+    sweep.push_back({{"batch", batch},
+                     {"ns_per_token", 1e9 * step.time_s / static_cast<double>(batch)},
+                     {"compute_bound", step.compute_bound}});
+  }
+  return sweep;
+}
+
+std::string shapes_line(const profiler::ffn_layer_shapes& shapes) {
+  std::string line = fmt::format("scale {:g}: dense d_model {} d_ff {}", shapes.scale,
+                                 shapes.dense.d_model, shapes.dense.d_ff);
+  if (const auto& s = shapes.sparse) {
+    line += fmt::format("; sparse {} experts of width {}, top-{} (same weights as dense)",
+                        s->experts, s->d_expert, s->top_k);
+  }
+  return line;
+}
+
+std::string layer_cells(const profiler::measured_layer& layer, std::int64_t tokens) {
+  const double t = static_cast<double>(tokens);
+  return fmt::format("{:>9.1f} {:>10.0f} {:>10.0f} {:>7.1f} {:>5.0f}%", layer.cost.flops / t / 1e6,
+                     1e9 * layer.roofline_seconds / t, 1e9 * layer.seconds / t,
+                     layer.cost.flops / layer.seconds / 1e9,
+                     100 * layer.roofline_seconds / layer.seconds);
+}
+
+void print_measurement(const profiler::measurement& m) {
+  fmt::print("\nmeasured FFN layer on {} ({}): {}\n", m.backend, m.device, shapes_line(m.shapes));
+  fmt::print("peak {:.1f} GFLOP/s (square GEMM, this run), bandwidth {:.1f} GB/s\n",
+             m.peak_flops / 1e9, m.bandwidth_bytes / 1e9);
+  const std::string columns = "MFLOP/tok roofline ns measured ns GFLOP/s   eff";
+  fmt::print("{:>6} | {:<47} | {:<47} | {}\n", "", "dense", m.shapes.sparse ? "sparse" : "",
+             m.shapes.sparse ? "sparse/dense" : "");
+  fmt::print("{:>6} | {} | {} | {}\n", "tokens", columns, m.shapes.sparse ? columns : "",
+             m.shapes.sparse ? "time   FLOPs" : "");
+  for (const auto& p : m.points) {
+    if (!p.sparse) {
+      fmt::print("{:>6} | {} |\n", p.tokens, layer_cells(p.dense, p.tokens));
+      continue;
+    }
+    fmt::print("{:>6} | {} | {} | {:.3f} {:.3f}\n", p.tokens, layer_cells(p.dense, p.tokens),
+               layer_cells(*p.sparse, p.tokens), p.sparse->seconds / p.dense.seconds,
+               p.sparse->cost.flops / p.dense.cost.flops);
+  }
+  fmt::print(
+      "(per token; roofline = max(FLOPs / peak, bytes / bandwidth) for the pass; eff = roofline "
+      "/ measured; sparse/dense FLOPs is the active/total ratio of the layer)\n");
 }
 
 }  // namespace
@@ -52,6 +113,17 @@ int profile_command(const profile_command_options& options) {
                    {"bandwidth_bytes_per_s", gpu.bandwidth_bytes}};
   out["roofline"] = {{"prefill", profiler::to_json(prefill)},
                      {"decode", profiler::to_json(decode)}};
+  out["batch_sweep"] = batch_sweep(config, options, gpu);
+  std::optional<profiler::measurement> measured;
+  if (options.measure) {
+    profiler::measure_options measure;
+    measure.backend = options.backend;
+    measure.scale = options.scale;
+    measure.tokens = options.tokens;
+    measure.gpu = &gpu;
+    measured = profiler::measure_ffn(config, measure);
+    out["measured"] = profiler::to_json(*measured);
+  }
   out["conventions"] =
       "a multiply-add is 2 FLOPs; forward pass only; weights-only bytes (no KV cache); uniform "
       "expert routing; MFU = achieved tokens/s x flops_per_token / peak_flops";
@@ -86,9 +158,8 @@ int profile_command(const profile_command_options& options) {
                point.arithmetic_intensity, point.ridge_point,
                point.compute_bound ? "compute" : "memory", point.time_s);
   }
-  fmt::print(
-      "(a multiply-add is 2 FLOPs; weights-only bytes; uniform routing; analytic only: "
-      "measured kernels are not built yet)\n");
+  fmt::print("(a multiply-add is 2 FLOPs; weights-only bytes; uniform routing)\n");
+  if (measured) print_measurement(*measured);
   return 0;
 }
 

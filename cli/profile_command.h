@@ -1,8 +1,10 @@
-// `yardstick profile`: analytic cost per token of a dense or mixture-of-experts model.
+// `yardstick profile`: cost per token of a dense or mixture-of-experts model, analytic and
+// (with --measure) measured on this machine's CPU or GPU.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ys {
 
@@ -13,6 +15,11 @@ struct profile_command_options {
   std::string device = "h100-sxm";
   double bytes_per_param = 2.0;
   std::string format = "table";  // table | json
+  // --measure: time the FFN layer at the config's shapes on this machine.
+  bool measure = false;
+  std::string backend = "cpu";  // cpu | cuda
+  double scale = 0;             // 0: the largest that fits the backend's budget
+  std::vector<std::int64_t> tokens = {1, 4, 16, 64, 256, 1024};
 };
 
 int profile_command(const profile_command_options& options);

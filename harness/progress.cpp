@@ -15,8 +15,10 @@ std::string format_duration(double seconds) {
   return h > 0 ? fmt::format("{}:{:02}:{:02}", h, m, s) : fmt::format("{}:{:02}", m, s);
 }
 
-progress_meter::progress_meter(std::string label, std::size_t total, bool enabled, std::FILE* sink)
+progress_meter::progress_meter(std::string label, std::size_t total, bool enabled, std::FILE* sink,
+                               std::string unit)
     : label_(std::move(label)),
+      unit_(std::move(unit)),
       total_(total),
       enabled_(enabled),
       sink_(sink),
@@ -49,8 +51,8 @@ void progress_meter::draw_locked(bool final_line) {
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : NAN;
   const double percent = total_ ? 100.0 * static_cast<double>(done_) / total_ : 100.0;
-  std::string line = fmt::format("[{}] {}/{} ({:.1f}%) failed {} | {:.1f} samples/s | ", label_,
-                                 done_, total_, percent, failed_, rate);
+  std::string line = fmt::format("[{}] {}/{} ({:.1f}%) failed {} | {:.1f} {}/s | ", label_, done_,
+                                 total_, percent, failed_, rate, unit_);
   line += final_line ? fmt::format("took {}", format_duration(elapsed))
                      : fmt::format("ETA {}", format_duration(eta));
   if (interactive_) {

@@ -12,8 +12,9 @@ namespace ys {
 class progress_meter {
  public:
   // Draws in place with '\r' on a terminal; elsewhere (CI logs) prints a line every few seconds.
-  // `enabled` false makes every call a no-op (--quiet).
-  progress_meter(std::string label, std::size_t total, bool enabled, std::FILE* sink = stderr);
+  // `enabled` false makes every call a no-op (--quiet). `unit` names what is counted in the rate.
+  progress_meter(std::string label, std::size_t total, bool enabled, std::FILE* sink = stderr,
+                 std::string unit = "samples");
 
   // Thread-safe. Cheap enough to call once per sample.
   void advance(bool failed);
@@ -24,6 +25,7 @@ class progress_meter {
   void draw_locked(bool final_line);
 
   std::string label_;
+  std::string unit_;
   std::size_t total_;
   bool enabled_;
   std::FILE* sink_;

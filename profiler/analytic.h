@@ -13,7 +13,8 @@
 
 namespace ys::profiler {
 
-inline constexpr int kProfilerSchemaVersion = 1;
+// 2: adds batch_sweep and, with --measure, measured.
+inline constexpr int kProfilerSchemaVersion = 2;
 
 // The subset of a config.json that decides parameter counts and costs. Fields a family does not
 // use stay 0. Parsing applies the Hugging Face defaults where a field is optional there.

@@ -414,3 +414,42 @@ TEST(Cli, ProfilePresetAsJson) {
 
 }  // namespace
 }  // namespace ys
+
+namespace ys {
+namespace {
+
+TEST(Cli, ProfileMeasureOnTheCpuAsJson) {
+  testing::temp_dir dir;
+  const auto r = run_yardstick(
+      "profile --model-config mixtral-8x7b --measure --scale 0.03125 --tokens 1,4 --format json",
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema_version"], 2);
+  EXPECT_EQ(j["batch_sweep"].size(), 11U);
+  const auto& measured = j["measured"];
+  EXPECT_EQ(measured["backend"], "cpu");
+  EXPECT_EQ(measured["shapes"]["sparse"]["d_expert"], 448);  // 14336 / 32
+  ASSERT_EQ(measured["points"].size(), 2U);
+  const auto& point = measured["points"][1];
+  EXPECT_EQ(point["tokens"], 4);
+  EXPECT_GT(point["dense"]["measured_ns_per_token"].get<double>(), 0.0);
+  EXPECT_GT(point["sparse"]["measured_ns_per_token"].get<double>(), 0.0);
+  // Mixtral routes 2 of 8 experts: a quarter of the dense layer's FLOPs, plus the router's.
+  EXPECT_NEAR(point["flop_ratio"].get<double>(), 0.25, 0.001);
+  EXPECT_NE(r.err.find("profile --measure"), std::string::npos) << "progress goes to stderr";
+}
+
+TEST(Cli, ProfileMeasureRefusesABadScaleAndAMissingGpu) {
+  testing::temp_dir dir;
+  EXPECT_EQ(run_yardstick("profile --model-config llama-2-7b --measure --scale 2", dir).exit_code,
+            2);
+  const auto cuda = run_yardstick(
+      "profile --model-config llama-2-7b --measure --backend cuda --scale 0.03125 --tokens 1", dir);
+  if (cuda.exit_code == 0) GTEST_SKIP() << "a GPU is attached: the CUDA path ran";
+  EXPECT_EQ(cuda.exit_code, 2);
+  EXPECT_NE(cuda.err.find("--backend cuda"), std::string::npos) << cuda.err;
+}
+
+}  // namespace
+}  // namespace ys

@@ -1,0 +1,304 @@
+#include "profiler/measure.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "harness/errors.h"
+#include "harness/progress.h"
+#include "profiler/ffn_cpu.h"
+#ifdef YARDSTICK_HAVE_CUDA
+#include "profiler/ffn_cuda.h"
+#endif
+
+namespace ys::profiler {
+
+namespace {
+
+constexpr std::int64_t kDimensionQuantum = 16;
+constexpr int kMinPasses = 3;
+constexpr int kMaxPasses = 1000;
+constexpr int kCudaPasses = 20;
+// Budgets for the automatic scale: a CPU sweep stays within a minute or so on two cores; a GPU
+// one within a few seconds on an H100-class part.
+constexpr double kCpuMaxWeightBytes = 512.0 * (1 << 20);
+constexpr double kCpuMaxPassFlops = 64e9;
+constexpr double kCudaMaxWeightBytes = 16.0 * (1 << 30);
+constexpr double kCudaMaxPassFlops = 20e12;
+constexpr std::int64_t kCpuPeakGemm = 1024;
+constexpr std::int64_t kCudaPeakGemm = 8192;
+constexpr std::int64_t kMinCopyBytes = 64 << 20;
+
+std::int64_t scaled(std::int64_t dimension, double scale) {
+  const auto quanta = std::llround(static_cast<double>(dimension) * scale / kDimensionQuantum);
+  return std::max<std::int64_t>(1, quanta) * kDimensionQuantum;
+}
+
+std::int64_t expert_width(const model_config& config) {
+  return config.moe_intermediate_size > 0 ? config.moe_intermediate_size : config.intermediate_size;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+// Times `pass` after one warm-up until `min_seconds` have passed (at least kMinPasses times) and
+// returns the median: robust to a stray slow pass from another process.
+double median_pass_seconds(const std::function<void()>& pass, double min_seconds) {
+  pass();
+  std::vector<double> times;
+  const auto start = std::chrono::steady_clock::now();
+  while (static_cast<int>(times.size()) < kMaxPasses) {
+    const auto before = std::chrono::steady_clock::now();
+    pass();
+    const auto after = std::chrono::steady_clock::now();
+    times.push_back(std::chrono::duration<double>(after - before).count());
+    const double elapsed = std::chrono::duration<double>(after - start).count();
+    if (static_cast<int>(times.size()) >= kMinPasses && elapsed >= min_seconds) break;
+  }
+  return median(times);
+}
+
+// The CPU's bandwidth is measured on a copy as large as the dense layer's weights: the layers
+// stream their weights from wherever a working set of that size lives (a large last-level
+// cache holds small layers), so the roofline uses the bandwidth of that level.
+std::int64_t copy_bytes(const dense_ffn_shape& dense) {
+  return std::max(kMinCopyBytes, 4 * 3 * dense.d_model * dense.d_ff);
+}
+
+double roofline_seconds(const layer_cost& cost, double peak_flops, double bandwidth) {
+  return std::max(cost.flops / peak_flops, cost.bytes / bandwidth);
+}
+
+// One backend's layers, behind the same three calls.
+class layer_timer {
+ public:
+  virtual ~layer_timer() = default;
+  virtual double dense_seconds(std::int64_t tokens) = 0;
+  // Also reports the experts the pass touched.
+  virtual double sparse_seconds(std::int64_t tokens, double& touched) = 0;
+  virtual double peak_flops() = 0;
+};
+
+class cpu_timer final : public layer_timer {
+ public:
+  cpu_timer(const ffn_layer_shapes& shapes, std::int64_t max_tokens, double min_seconds)
+      : min_seconds_(min_seconds),
+        dense_(random_dense_weights(shapes.dense, 1)),
+        x_(random_activations(max_tokens, shapes.dense.d_model, 3)),
+        y_(x_.size()) {
+    if (shapes.sparse)
+      sparse_ = std::make_unique<cpu::moe_ffn>(random_moe_weights(*shapes.sparse, 2));
+  }
+  double dense_seconds(std::int64_t tokens) override {
+    return median_pass_seconds([&] { dense_.forward(x_.data(), tokens, y_.data()); }, min_seconds_);
+  }
+  double sparse_seconds(std::int64_t tokens, double& touched) override {
+    const double seconds =
+        median_pass_seconds([&] { sparse_->forward(x_.data(), tokens, y_.data()); }, min_seconds_);
+    touched = static_cast<double>(experts_touched(sparse_->last_routing()));
+    return seconds;
+  }
+  double peak_flops() override {
+    const double n = static_cast<double>(kCpuPeakGemm);
+    return 2.0 * n * n * n / cpu::square_gemm_seconds(kCpuPeakGemm, 5);
+  }
+
+ private:
+  double min_seconds_;
+  cpu::dense_ffn dense_;
+  std::unique_ptr<cpu::moe_ffn> sparse_;
+  std::vector<float> x_;
+  std::vector<float> y_;
+};
+
+#ifdef YARDSTICK_HAVE_CUDA
+class cuda_timer final : public layer_timer {
+ public:
+  explicit cuda_timer(const ffn_layer_shapes& shapes)
+      : dense_(random_dense_weights(shapes.dense, 1)) {
+    if (shapes.sparse) {
+      sparse_ = std::make_unique<cuda::moe_ffn>(random_moe_weights(*shapes.sparse, 2));
+    }
+  }
+  double dense_seconds(std::int64_t tokens) override {
+    return dense_.seconds_per_forward(tokens, kCudaPasses);
+  }
+  double sparse_seconds(std::int64_t tokens, double& touched) override {
+    const double seconds = sparse_->seconds_per_forward(tokens, kCudaPasses);
+    touched = static_cast<double>(experts_touched(sparse_->last_routing()));
+    return seconds;
+  }
+  double peak_flops() override {
+    const double n = static_cast<double>(kCudaPeakGemm);
+    return 2.0 * n * n * n / cuda::square_gemm_seconds(kCudaPeakGemm, 10);
+  }
+
+ private:
+  cuda::dense_ffn dense_;
+  std::unique_ptr<cuda::moe_ffn> sparse_;
+};
+#endif
+
+void require_cuda_device() {
+#ifdef YARDSTICK_HAVE_CUDA
+  if (const std::string why = cuda::unavailable_reason(); !why.empty()) {
+    throw input_error("--backend cuda: " + why);
+  }
+#else
+  throw input_error(
+      "--backend cuda: this build has no CUDA back end (nvcc was not found when it was "
+      "configured; reconfigure with -DYARDSTICK_CUDA=ON)");
+#endif
+}
+
+std::string device_description(const std::string& backend) {
+#ifdef YARDSTICK_HAVE_CUDA
+  if (backend == "cuda") return cuda::device_name();
+#endif
+  (void)backend;
+  return fmt::format("CPU, {} threads, Eigen {}", cpu::threads(), cpu::simd_instruction_sets());
+}
+
+nlohmann::json to_json(const measured_layer& layer, std::int64_t tokens) {
+  const double t = static_cast<double>(tokens);
+  nlohmann::json out = {
+      {"flops_per_token", layer.cost.flops / t},
+      {"bytes_per_token", layer.cost.bytes / t},
+      {"roofline_ns_per_token", 1e9 * layer.roofline_seconds / t},
+      {"measured_ns_per_token", 1e9 * layer.seconds / t},
+      {"achieved_flops_per_s", layer.cost.flops / layer.seconds},
+      {"efficiency", layer.roofline_seconds / layer.seconds},
+  };
+  if (layer.experts_touched > 0) out["experts_touched"] = layer.experts_touched;
+  return out;
+}
+
+}  // namespace
+
+ffn_layer_shapes ffn_shapes(const model_config& config, double scale) {
+  if (!(scale > 0 && scale <= 1)) {
+    throw input_error(fmt::format("--scale must be in (0, 1], got {}", scale));
+  }
+  ffn_layer_shapes shapes;
+  shapes.scale = scale;
+  const std::int64_t d_model = scaled(config.hidden_size, scale);
+  if (!config.is_moe()) {
+    shapes.dense = {d_model, scaled(config.intermediate_size, scale)};
+    return shapes;
+  }
+  const moe_ffn_shape sparse{d_model, scaled(expert_width(config), scale), config.num_experts,
+                             config.num_experts_per_tok};
+  shapes.sparse = sparse;
+  shapes.dense = iso_total_dense(sparse);
+  return shapes;
+}
+
+double fitting_scale(const model_config& config, std::int64_t max_tokens, double max_weight_bytes,
+                     double max_pass_flops) {
+  double scale = 1;
+  for (int halvings = 0; halvings < 12; ++halvings, scale /= 2) {
+    const dense_ffn_shape dense = ffn_shapes(config, scale).dense;
+    const double weight_bytes = 4.0 * 3.0 * static_cast<double>(dense.d_model * dense.d_ff);
+    if (weight_bytes <= max_weight_bytes && dense_cost(dense, max_tokens).flops <= max_pass_flops) {
+      return scale;
+    }
+  }
+  return scale;
+}
+
+measurement measure_ffn(const model_config& config, const measure_options& options) {
+  if (options.backend != "cpu" && options.backend != "cuda") {
+    throw input_error("--backend must be cpu or cuda, got '" + options.backend + "'");
+  }
+  if (options.tokens.empty()) throw input_error("--tokens needs at least one token count");
+  for (const std::int64_t tokens : options.tokens) {
+    if (tokens < 1) throw input_error(fmt::format("--tokens: {} is not >= 1", tokens));
+  }
+  const bool on_gpu = options.backend == "cuda";
+  if (on_gpu) require_cuda_device();
+  const std::int64_t max_tokens = *std::max_element(options.tokens.begin(), options.tokens.end());
+  const double scale =
+      options.scale > 0
+          ? options.scale
+          : fitting_scale(config, max_tokens, on_gpu ? kCudaMaxWeightBytes : kCpuMaxWeightBytes,
+                          on_gpu ? kCudaMaxPassFlops : kCpuMaxPassFlops);
+
+  measurement out;
+  out.backend = options.backend;
+  out.device = device_description(options.backend);
+  out.shapes = ffn_shapes(config, scale);
+  std::unique_ptr<layer_timer> timer;
+#ifdef YARDSTICK_HAVE_CUDA
+  if (on_gpu) timer = std::make_unique<cuda_timer>(out.shapes);
+#endif
+  if (!timer) {
+    timer = std::make_unique<cpu_timer>(out.shapes, max_tokens, options.min_seconds_per_point);
+  }
+  out.peak_flops = timer->peak_flops();
+  out.bandwidth_bytes =
+      on_gpu ? options.gpu->bandwidth_bytes : cpu::copy_bandwidth(copy_bytes(out.shapes.dense), 3);
+
+  const std::size_t layers = out.shapes.sparse ? 2 : 1;
+  progress_meter progress("profile --measure", options.tokens.size() * layers,
+                          options.show_progress, stderr, "points");
+  for (const std::int64_t tokens : options.tokens) {
+    measured_point point;
+    point.tokens = tokens;
+    point.dense.cost = dense_cost(out.shapes.dense, tokens);
+    point.dense.seconds = timer->dense_seconds(tokens);
+    point.dense.roofline_seconds =
+        roofline_seconds(point.dense.cost, out.peak_flops, out.bandwidth_bytes);
+    progress.advance(false);
+    if (out.shapes.sparse) {
+      measured_layer sparse;
+      sparse.seconds = timer->sparse_seconds(tokens, sparse.experts_touched);
+      sparse.cost = moe_cost(*out.shapes.sparse, tokens, sparse.experts_touched);
+      sparse.roofline_seconds = roofline_seconds(sparse.cost, out.peak_flops, out.bandwidth_bytes);
+      point.sparse = sparse;
+      progress.advance(false);
+    }
+    out.points.push_back(point);
+  }
+  progress.finish();
+  return out;
+}
+
+nlohmann::json to_json(const measurement& measured) {
+  nlohmann::json shapes = {
+      {"scale", measured.shapes.scale},
+      {"dense",
+       {{"d_model", measured.shapes.dense.d_model}, {"d_ff", measured.shapes.dense.d_ff}}}};
+  if (const auto& s = measured.shapes.sparse) {
+    shapes["sparse"] = {{"d_model", s->d_model},
+                        {"d_expert", s->d_expert},
+                        {"experts", s->experts},
+                        {"top_k", s->top_k}};
+  }
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& p : measured.points) {
+    nlohmann::json point = {{"tokens", p.tokens}, {"dense", to_json(p.dense, p.tokens)}};
+    if (p.sparse) {
+      point["sparse"] = to_json(*p.sparse, p.tokens);
+      point["time_ratio"] = p.sparse->seconds / p.dense.seconds;
+      point["flop_ratio"] = p.sparse->cost.flops / p.dense.cost.flops;
+    }
+    points.push_back(point);
+  }
+  return {{"backend", measured.backend},
+          {"device", measured.device},
+          {"peak_flops", measured.peak_flops},
+          {"bandwidth_bytes_per_s", measured.bandwidth_bytes},
+          {"layer", "one FFN layer; dense = the same weights without routing"},
+          {"shapes", shapes},
+          {"points", points}};
+}
+
+}  // namespace ys::profiler
