@@ -209,8 +209,15 @@ int main(int argc, char** argv) {
   gate->footer("Exit codes: 0 no regression; 1 regression; 2 unusable input.");
 
   ys::report_command_options report_options;
-  auto* report = app.add_subcommand("report", "Leaderboard of runs: md, html, csv or json");
-  report->add_option("runs", report_options.runs, "Run directories")->required();
+  auto* report = app.add_subcommand(
+      "report", "Leaderboard of runs, and cost per token from profiles: md, html, csv or json");
+  report->add_option("runs", report_options.runs,
+                     "Run directories (optional when --profile is given)");
+  report
+      ->add_option("--profile", report_options.profiles,
+                   "A `yardstick profile --format json` file to chart (cost per token vs batch "
+                   "size); repeatable")
+      ->allow_extra_args(false);
   report->add_option("--format", report_options.format, "md, html, csv or json")
       ->check(CLI::IsMember({"md", "html", "csv", "json"}))
       ->capture_default_str();

@@ -10,6 +10,7 @@
 #include "harness/run_files.h"
 #include "reports/compare.h"
 #include "reports/leaderboard.h"
+#include "reports/profile_report.h"
 
 namespace ys {
 
@@ -143,7 +144,23 @@ void separate_settings(std::vector<nlohmann::json>& summaries) {
 }
 
 int report_command(const report_command_options& options) {
-  if (options.runs.empty()) throw input_error("report needs at least one run directory");
+  if (options.runs.empty() && options.profiles.empty())
+    throw input_error("report needs at least one run directory or --profile file");
+  // CSV holds the leaderboard's cells only; the profile points are another table, which a second
+  // block in the same file would break for CSV readers.
+  if (options.format == "csv" && !options.profiles.empty()) {
+    if (options.runs.empty()) {
+      throw input_error(
+          "--format csv holds the leaderboard only; write --profile files with --format md, html "
+          "or json");
+    }
+    fmt::print(stderr,
+               "warning: --format csv leaves the --profile files out (use md, html or "
+               "json to include them)\n");
+  }
+  std::vector<reports::profile> profiles;
+  for (const auto& path : options.profiles)
+    profiles.push_back(reports::load_profile(path));
   std::vector<reports::loaded_run> runs;
   std::vector<nlohmann::json> summaries;
   for (const auto& path : options.runs) {
@@ -157,13 +174,20 @@ int report_command(const report_command_options& options) {
     fmt::print(stderr, "warning: {}\n", w);
   std::string text;
   if (options.format == "html") {
-    text = reports::render_html(board);
+    text = reports::render_html(
+        board, profiles.empty() ? std::string() : reports::render_profile_html(profiles));
   } else if (options.format == "csv") {
     text = reports::render_csv(board);
   } else if (options.format == "json") {
-    text = reports::render_json(board);
+    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+    if (!profiles.empty()) extra["profiles"] = reports::profiles_to_json(profiles);
+    text = reports::render_json(board, extra);
   } else {
-    text = reports::render_markdown(board);
+    if (!runs.empty()) text = reports::render_markdown(board);
+    if (!profiles.empty()) {
+      if (!text.empty()) text += "\n";
+      text += reports::render_profile_markdown(profiles);
+    }
   }
   write_output(text, options.out);
   return 0;

@@ -31,7 +31,8 @@ struct gate_command_options {
 
 struct report_command_options {
   std::vector<std::filesystem::path> runs;
-  std::string format = "md";  // md | html | csv | json
+  std::vector<std::filesystem::path> profiles;  // `yardstick profile --format json` files
+  std::string format = "md";                    // md | html | csv | json
   std::optional<std::filesystem::path> out;
 };
 

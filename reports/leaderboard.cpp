@@ -380,6 +380,8 @@ bool is_ascii_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
@@ -406,6 +408,8 @@ std::string markdown_escape(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 std::string markdown_row(const std::vector<std::string>& cells) {
   return "| " + join(cells, " | ") + " |\n";
@@ -507,7 +511,7 @@ std::string render_csv(const leaderboard& board) {
   return out;
 }
 
-std::string render_json(const leaderboard& board) {
+std::string render_json(const leaderboard& board, const nlohmann::ordered_json& extra_fields) {
   // ordered_json keeps the fields in the order a reader expects them, not alphabetically.
   using nlohmann::ordered_json;
   ordered_json out;
@@ -553,6 +557,10 @@ std::string render_json(const leaderboard& board) {
                              {"n", delta.n}});
   }
   out["warnings"] = board.warnings;
+  if (extra_fields.is_object()) {
+    for (const auto& [key, value] : extra_fields.items())
+      out[key] = value;
+  }
   // Labels built in code (not read from a file) may hold invalid UTF-8; U+FFFD beats an exception.
   return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -957,6 +965,8 @@ td.missing { color: #8c959f; text-align: center; }
 figure { margin: 1.2rem 0 2rem; }
 svg.chart { display: block; max-width: 100%; height: auto; font-family: inherit; }
 svg.chart text { font-variant-numeric: tabular-nums; }
+h3 { font-size: 1rem; margin: 1.6rem 0 .3rem; }
+.profiles thead th:first-child { min-width: 0; text-align: right; }
 )css";
 
 // Escaped, with break opportunities after separators, so that a long metric name in a header
@@ -1014,9 +1024,18 @@ void html_table(out_it out, const leaderboard& board) {
 
 }  // namespace
 
-std::string render_html(const leaderboard& board) {
+std::string render_html(const leaderboard& board, std::string_view extra_section) {
   std::string html;
   auto out = std::back_inserter(html);
+  if (board.rows.empty() && board.warnings.empty() && !extra_section.empty()) {
+    fmt::format_to(out,
+                   "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<title>yardstick report</title>\n<style>{}</style>\n</head>\n<body>\n"
+                   "<h1>yardstick report</h1>\n{}</body>\n</html>\n",
+                   kStyle, extra_section);
+    return html;
+  }
   std::vector<std::string> task_names;
   for (const auto& column : board.columns) {
     if (std::find(task_names.begin(), task_names.end(), column.task) == task_names.end())
@@ -1060,6 +1079,7 @@ std::string render_html(const leaderboard& board) {
   if (!board.deltas.empty()) {
     html += "<h2>Paired comparisons</h2>\n<figure>\n" + delta_chart(board) + "</figure>\n";
   }
+  html += extra_section;
   html += "</body>\n</html>\n";
   return html;
 }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,9 +61,16 @@ leaderboard build_leaderboard(const std::vector<nlohmann::json>& runs);
 
 std::string render_markdown(const leaderboard& board);
 std::string render_csv(const leaderboard& board);
-std::string render_json(const leaderboard& board);
+// `extra_fields` (an object, e.g. {"profiles": [...]}) are added after the leaderboard's own.
+std::string render_json(const leaderboard& board,
+                        const nlohmann::ordered_json& extra_fields = nlohmann::ordered_json());
 // One self-contained page: no scripts, no external fetches, readable without JavaScript;
 // inline SVG bar charts with CI whiskers per task, and a delta chart when deltas exist.
-std::string render_html(const leaderboard& board);
+// `extra_section` (HTML, e.g. the profile section of reports/profile_report.h) goes at the end of
+// the page; with no runs and an extra section, the page holds that section alone.
+std::string render_html(const leaderboard& board, std::string_view extra_section = {});
+
+// Backslash-escapes what would turn text into Markdown markup or split a table cell.
+std::string markdown_escape(std::string_view text);
 
 }  // namespace ys::reports

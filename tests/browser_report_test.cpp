@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "reports/leaderboard.h"
+#include "reports/profile_report.h"
 #include "tests/support/temp_dir.h"
 
 namespace ys::reports {
@@ -140,6 +141,27 @@ TEST_F(BrowserReport, DomHasTheTableAndTheCharts) {
   // The label reached the DOM as text: the browser did not parse it into an element.
   EXPECT_EQ(dom.find("<b>&"), std::string::npos);
   EXPECT_NE(dom.find("&lt;b&gt;&amp;\"x\""), std::string::npos);
+  EXPECT_EQ(dom.find("<script"), std::string::npos);
+}
+
+// The profile section on a page of its own (no runs): the chart's lines and markers reach the
+// DOM as SVG elements.
+TEST_F(BrowserReport, ProfileChartParses) {
+  const std::string data = YARDSTICK_TEST_DATA_DIR;
+  const std::vector<profile> profiles = {
+      load_profile(data + "/profiles/mixtral-8x7b-measured.json"),
+      load_profile(data + "/profiles/llama-2-7b-analytic.json")};
+  const auto page = dir_.write("profiles.html",
+                               render_html(build_leaderboard({}), render_profile_html(profiles)));
+  ASSERT_EQ(run_chromium(dir_.path(), "profiles", "--dump-dom", page), 0)
+      << slurp(dir_.path() / "profiles.err");
+  const std::string dom = slurp(dir_.path() / "profiles.out");
+  ASSERT_FALSE(dom.empty()) << slurp(dir_.path() / "profiles.err");
+  EXPECT_NE(dom.find("<h2>Dense vs sparse cost</h2>"), std::string::npos);
+  EXPECT_EQ(count(dom, "<svg"), 1u);
+  EXPECT_EQ(count(dom, "<polyline"), 3u);  // mixtral dense and sparse, llama analytic
+  EXPECT_EQ(count(dom, "<circle"), 3u);    // the sparse points and the legend's
+  EXPECT_EQ(count(dom, "<table"), 2u);
   EXPECT_EQ(dom.find("<script"), std::string::npos);
 }
 
