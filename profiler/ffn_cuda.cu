@@ -456,6 +456,27 @@ void upload_timing_input(std::int64_t tokens, std::int64_t d_model, device_buffe
   input_tokens = tokens;
 }
 
+// forward() and seconds_per_forward() of either layer: `Layer` is dense_ffn::state or
+// moe_ffn::state, which share the members used here (shape.d_model, reserve, run, x, y, work,
+// timing_input, timing_tokens).
+template <typename Layer>
+std::vector<float> forward_through(Layer& s, const std::vector<float>& x, std::int64_t tokens) {
+  if (tokens < 1) throw std::invalid_argument("CUDA FFN: tokens must be >= 1");
+  require_size(x, to_size(tokens, s.shape.d_model), "x");
+  s.reserve(tokens);
+  upload(x, s.x, s.work.get());
+  s.run(s.x.get(), tokens);
+  return download(s.y.get(), to_size(tokens, s.shape.d_model), s.work);
+}
+
+template <typename Layer>
+double seconds_through(Layer& s, std::int64_t tokens, int iterations) {
+  require_timing_arguments(tokens, iterations);
+  s.reserve(tokens);
+  upload_timing_input(tokens, s.shape.d_model, s.timing_input, s.timing_tokens, s.work);
+  return time_passes(s.work, iterations, [&s, tokens] { s.run(s.timing_input.get(), tokens); });
+}
+
 }  // namespace
 
 std::string unavailable_reason() {
@@ -546,21 +567,11 @@ dense_ffn::dense_ffn(const dense_ffn_weights& weights) {
 dense_ffn::~dense_ffn() = default;
 
 std::vector<float> dense_ffn::forward(const std::vector<float>& x, std::int64_t tokens) {
-  state& s = *state_;
-  if (tokens < 1) throw std::invalid_argument("CUDA FFN: tokens must be >= 1");
-  require_size(x, to_size(tokens, s.shape.d_model), "x");
-  s.reserve(tokens);
-  upload(x, s.x, s.work.get());
-  s.run(s.x.get(), tokens);
-  return download(s.y.get(), to_size(tokens, s.shape.d_model), s.work);
+  return forward_through(*state_, x, tokens);
 }
 
 double dense_ffn::seconds_per_forward(std::int64_t tokens, int iterations) {
-  state& s = *state_;
-  require_timing_arguments(tokens, iterations);
-  s.reserve(tokens);
-  upload_timing_input(tokens, s.shape.d_model, s.timing_input, s.timing_tokens, s.work);
-  return time_passes(s.work, iterations, [&s, tokens] { s.run(s.timing_input.get(), tokens); });
+  return seconds_through(*state_, tokens, iterations);
 }
 
 // ---- MoE layer ------------------------------------------------------------------------------
@@ -680,21 +691,11 @@ moe_ffn::moe_ffn(const moe_ffn_weights& weights) {
 moe_ffn::~moe_ffn() = default;
 
 std::vector<float> moe_ffn::forward(const std::vector<float>& x, std::int64_t tokens) {
-  state& s = *state_;
-  if (tokens < 1) throw std::invalid_argument("CUDA FFN: tokens must be >= 1");
-  require_size(x, to_size(tokens, s.shape.d_model), "x");
-  s.reserve(tokens);
-  upload(x, s.x, s.work.get());
-  s.run(s.x.get(), tokens);
-  return download(s.y.get(), to_size(tokens, s.shape.d_model), s.work);
+  return forward_through(*state_, x, tokens);
 }
 
 double moe_ffn::seconds_per_forward(std::int64_t tokens, int iterations) {
-  state& s = *state_;
-  require_timing_arguments(tokens, iterations);
-  s.reserve(tokens);
-  upload_timing_input(tokens, s.shape.d_model, s.timing_input, s.timing_tokens, s.work);
-  return time_passes(s.work, iterations, [&s, tokens] { s.run(s.timing_input.get(), tokens); });
+  return seconds_through(*state_, tokens, iterations);
 }
 
 routing_plan moe_ffn::last_routing() const {
