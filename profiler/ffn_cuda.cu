@@ -4,8 +4,9 @@
 // column-major c x r matrix, its transpose. So C = A B (row-major, A: m x k, B: k x n) is computed
 // as C^T = B^T A^T, i.e. cublasSgemm(N, N, n, m, k, 1, B, n, A, k, 0, C, n); see gemm_row_major.
 //
-// Every GEMM is strict FP32 (cublasSgemm under CUBLAS_DEFAULT_MATH: no TF32 tensor cores, no
-// BF16x9 emulation), so that the layers match the double-precision reference to 1e-5.
+// Every GEMM is strict FP32 (cublasSgemm under CUBLAS_DEFAULT_MATH, grouped GEMMs with
+// CUBLAS_COMPUTE_32F: no TF32 tensor cores, no BF16x9 emulation), so that the layers match the
+// double-precision reference to 1e-5.
 //
 // Each layer owns one non-blocking stream; everything it does, uploads included, is ordered on
 // it. The host waits for the stream only where it needs a result: the output of forward(), the
@@ -22,13 +23,14 @@
 //   5. the expert offsets (experts + 1 integers) are copied to pinned host memory and the host
 //      waits for them: the one synchronisation inside a pass, since cuBLAS takes the GEMM sizes
 //      from the host;
-//   6. per non-empty expert, on the same stream, the gate and up GEMMs, then one SwiGLU kernel
-//      over all grouped rows, then per expert the down GEMM;
+//   6. one cublasGemmGroupedBatchedEx call for the gate and up GEMMs of every non-empty expert
+//      (one problem per group), one SwiGLU kernel over all grouped rows, then one grouped call
+//      for the down GEMMs;
 //   7. unpermute_kernel: y[t] = sum over j = 0..top_k-1 of gate[t, j] x expert_out[row of slot
 //      (t, j)], summed in slot order, so the result is deterministic.
-// One cublasSgemm per non-empty expert rather than cublasGemmGroupedBatchedEx: the experts are
-// few (8 for Mixtral) and each GEMM is large once tokens are many, so the launches cost little,
-// and every call is a plain SGEMM whose semantics need no device-side pointer arrays.
+// The grouped calls take their sizes from host arrays and their matrix pointers from a device
+// array (uploaded from pinned memory on the stream), which is why the offsets must reach the
+// host first. Compute type CUBLAS_COMPUTE_32F keeps them strict FP32, like cublasSgemm.
 #include "profiler/ffn_cuda.h"
 
 #include <cublas_v2.h>
@@ -40,6 +42,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -211,6 +214,80 @@ void gemm_row_major(cublasHandle_t handle, std::int64_t m, std::int64_t n, std::
   YS_CUDA_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, cols, rows, inner, &one, b, cols, a,
                             inner, &zero, c, cols));
 }
+
+// Row-major GEMM problems C_i = A_i B_i (each densely packed), queued as one
+// cublasGemmGroupedBatchedEx call with one problem per group: the experts' GEMMs of one stage
+// in a single launch sequence. cuBLAS reads the sizes and scalars from host arrays and the
+// matrix pointers from a device array, copied there through pinned memory. The caller must not
+// call run() again until the previous call's work has finished (the MoE pass synchronises once
+// per pass, before it builds the next problems).
+class grouped_gemm {
+ public:
+  void clear() {
+    m_.clear();
+    n_.clear();
+    k_.clear();
+    lda_.clear();
+    ldb_.clear();
+    ldc_.clear();
+    pointers_.clear();
+  }
+
+  // In cuBLAS's column-major view C^T (n x m) = B^T (n x k) A^T (k x m), as gemm_row_major.
+  void add(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+           float* c) {
+    m_.push_back(to_int(n, "GEMM columns"));
+    n_.push_back(to_int(m, "GEMM rows"));
+    k_.push_back(to_int(k, "GEMM inner dimension"));
+    lda_.push_back(m_.back());
+    ldb_.push_back(k_.back());
+    ldc_.push_back(m_.back());
+    pointers_.push_back({b, a, c});
+  }
+
+  void run(cublasHandle_t handle, const stream& on) {
+    const std::size_t count = pointers_.size();
+    if (count == 0) return;
+    ops_.assign(count, CUBLAS_OP_N);
+    alpha_.assign(count, 1.0F);
+    beta_.assign(count, 0.0F);
+    group_sizes_.assign(count, 1);
+    if (host_pointers_ == nullptr || host_capacity_ < 3 * count) {
+      host_pointers_ = std::make_unique<pinned_buffer<const void*>>(3 * count);
+      host_capacity_ = 3 * count;
+    }
+    const void** host = host_pointers_->get();
+    for (std::size_t i = 0; i < count; ++i) {
+      host[i] = pointers_[i].a;
+      host[count + i] = pointers_[i].b;
+      host[2 * count + i] = pointers_[i].c;
+    }
+    device_pointers_.reserve(3 * count);
+    YS_CUDA_CHECK(cudaMemcpyAsync(device_pointers_.get(), host, 3 * count * sizeof(const void*),
+                                  cudaMemcpyHostToDevice, on.get()));
+    const void* const* a = device_pointers_.get();
+    const void* const* b = a + count;
+    void* const* c = const_cast<void* const*>(a + 2 * count);
+    YS_CUDA_CHECK(cublasGemmGroupedBatchedEx(
+        handle, ops_.data(), ops_.data(), m_.data(), n_.data(), k_.data(), alpha_.data(), a,
+        CUDA_R_32F, lda_.data(), b, CUDA_R_32F, ldb_.data(), beta_.data(), c, CUDA_R_32F,
+        ldc_.data(), static_cast<int>(count), group_sizes_.data(), CUBLAS_COMPUTE_32F));
+  }
+
+ private:
+  struct problem_pointers {
+    const void* a;  // cuBLAS's A: the row-major B
+    const void* b;  // cuBLAS's B: the row-major A
+    void* c;
+  };
+  std::vector<int> m_, n_, k_, lda_, ldb_, ldc_, group_sizes_;
+  std::vector<float> alpha_, beta_;
+  std::vector<cublasOperation_t> ops_;
+  std::vector<problem_pointers> pointers_;
+  std::unique_ptr<pinned_buffer<const void*>> host_pointers_;
+  std::size_t host_capacity_ = 0;
+  device_buffer<const void*> device_pointers_;
+};
 
 constexpr int kThreads = 256;
 
@@ -635,24 +712,25 @@ struct moe_ffn::state {
     work.synchronize();
     const std::int64_t* offset = host_offsets.get();
 
+    // Two grouped GEMM calls: gate and up projections of every non-empty expert, then (after
+    // SwiGLU) their down projections.
     const std::size_t expert_size = to_size(shape.d_model, shape.d_expert);
+    gate_up_gemms.clear();
+    down_gemms.clear();
     for (int e = 0; e < experts; ++e) {
       const std::int64_t rows = offset[e + 1] - offset[e];
       if (rows == 0) continue;
       const float* rows_x = grouped_x.get() + offset[e] * shape.d_model;
-      gemm_row_major(handle.get(), rows, shape.d_expert, shape.d_model, rows_x,
-                     gate.get() + e * expert_size, g.get() + offset[e] * shape.d_expert);
-      gemm_row_major(handle.get(), rows, shape.d_expert, shape.d_model, rows_x,
-                     up.get() + e * expert_size, u.get() + offset[e] * shape.d_expert);
+      gate_up_gemms.add(rows, shape.d_expert, shape.d_model, rows_x, gate.get() + e * expert_size,
+                        g.get() + offset[e] * shape.d_expert);
+      gate_up_gemms.add(rows, shape.d_expert, shape.d_model, rows_x, up.get() + e * expert_size,
+                        u.get() + offset[e] * shape.d_expert);
+      down_gemms.add(rows, shape.d_model, shape.d_expert, g.get() + offset[e] * shape.d_expert,
+                     down.get() + e * expert_size, expert_out.get() + offset[e] * shape.d_model);
     }
+    gate_up_gemms.run(handle.get(), work);
     swiglu(g.get(), u.get(), slots * shape.d_expert, on);
-    for (int e = 0; e < experts; ++e) {
-      const std::int64_t rows = offset[e + 1] - offset[e];
-      if (rows == 0) continue;
-      gemm_row_major(handle.get(), rows, shape.d_model, shape.d_expert,
-                     g.get() + offset[e] * shape.d_expert, down.get() + e * expert_size,
-                     expert_out.get() + offset[e] * shape.d_model);
-    }
+    down_gemms.run(handle.get(), work);
     unpermute_kernel<<<static_cast<unsigned int>(tokens), kThreads, 0, on>>>(
         expert_out.get(), slot_row.get(), gates.get(), top_k, shape.d_model, y.get());
     YS_CUDA_CHECK_LAUNCH();
@@ -678,6 +756,8 @@ struct moe_ffn::state {
   device_buffer<float> expert_out;           // slots x d_model
   device_buffer<float> y;                    // tokens x d_model
   pinned_buffer<std::int64_t> host_offsets;
+  grouped_gemm gate_up_gemms;
+  grouped_gemm down_gemms;
   device_buffer<float> timing_input;
   std::int64_t timing_tokens = 0;
   std::int64_t last_tokens = 0;  // of the routing now in expert/gates/offsets/grouped_slot
