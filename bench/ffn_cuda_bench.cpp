@@ -3,11 +3,14 @@
 // (UseManualTime; each iteration is the mean of kPassesPerIteration passes after a warm-up):
 //   BM_cuda_square_gemm        n x n x n SGEMM, the FP32 peak the layers are compared with;
 //   BM_cuda_dense_ffn          the dense FFN with the MoE layer's weights (d_ff 8 x 14336);
-//   BM_cuda_moe_ffn            the MoE layer: routing, grouping, per-expert GEMMs, un-permutation;
+//   BM_cuda_moe_ffn            the MoE layer: routing, grouping, grouped expert GEMMs,
+//                              un-permutation;
+//   BM_cuda_moe_expert_gemms   the MoE layer's expert stage alone (tokens routed once): the
+//                              grouped gate/up GEMMs, SwiGLU and the grouped down GEMMs;
 //   BM_cuda_iso_active_dense   the dense FFN with the MoE layer's FLOPs (d_ff 2 x 14336).
-// Counters per forward pass: FLOPs and bytes (ffn.h's cost model), GFLOP/s, GB/s, ns_per_token.
-// Then the target lines. Without a usable device it prints one skip line and exits with 0 (1 when
-// YARDSTICK_REQUIRE_CUDA=1 is in the environment).
+// Counters per pass: FLOPs and bytes (ffn.h's cost model; for the expert stage the same without
+// the router), GFLOP/s, GB/s, ns_per_token. Then the target lines. Without a usable device it
+// prints one skip line and exits with 0 (1 when YARDSTICK_REQUIRE_CUDA=1 is in the environment).
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
@@ -146,6 +149,33 @@ void BM_cuda_moe_ffn(benchmark::State& state) {
   }
 }
 
+// The expert stage of one MoE pass over `tokens` tokens: 3 GEMMs of top_k x d_model x d_expert
+// per token, the same FLOPs as the iso-active dense layer (no router); bytes are the experts'
+// weights that at least one token picked, plus the grouped rows in and the expert outputs out.
+profiler::layer_cost expert_gemms_cost(const profiler::moe_ffn_shape& shape, std::int64_t tokens,
+                                       double touched) {
+  const double slots = static_cast<double>(tokens) * static_cast<double>(shape.top_k);
+  const double d = static_cast<double>(shape.d_model);
+  const double expert_weights = 3.0 * d * static_cast<double>(shape.d_expert);
+  return {2.0 * slots * expert_weights, 4.0 * (touched * expert_weights + 2.0 * slots * d)};
+}
+
+void BM_cuda_moe_expert_gemms(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0);
+  try {
+    cuda::moe_ffn& layer = moe_layer();
+    const double seconds = run_timed(state, [&layer, tokens] {
+      return layer.seconds_per_expert_gemms(tokens, kPassesPerIteration);
+    });
+    const auto touched = static_cast<double>(profiler::experts_touched(layer.last_routing()));
+    state.counters["experts_touched"] = touched;
+    report(state, "moe_expert_gemms", tokens, expert_gemms_cost(kMixtral, tokens, touched),
+           seconds);
+  } catch (const std::exception& error) {
+    state.SkipWithError(error.what());
+  }
+}
+
 void BM_cuda_iso_active_dense(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
   try {
@@ -173,27 +203,44 @@ BENCHMARK(BM_cuda_square_gemm)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_cuda_dense_ffn)->Apply(token_counts);
 BENCHMARK(BM_cuda_moe_ffn)->Apply(token_counts);
+BENCHMARK(BM_cuda_moe_expert_gemms)->Apply(token_counts);
 BENCHMARK(BM_cuda_iso_active_dense)->Apply(token_counts);
 
-// The MoE layer against the dense layer with the same FLOPs per token (iso-active): both do the
-// same GEMM work, so the ratio of their FLOP rates is how well the grouped expert GEMMs use the
-// GPU compared with one dense GEMM of the same size. The MoE figure is the whole layer (router,
-// routing, permutation and the host wait for the offsets included), so it is a lower bound on
-// the grouped GEMMs' own rate. At few tokens both layers are bound by weight traffic, and the
-// MoE layer reads up to experts / top_k times the weights, so the target is about many tokens.
-void print_moe_target() {
-  const auto moe = measurements().find("moe");
+// `name`'s FLOP rate as a share of the iso-active dense layer's (the dense FFN with the same
+// FLOPs per token: three GEMMs of the same total size, plus SwiGLU), token count by token count.
+// Calls `line(tokens, percent)` for every token count both were measured at.
+template <typename Line>
+void against_iso_active_dense(const std::string& name, const Line& line) {
+  const auto measured = measurements().find(name);
   const auto dense = measurements().find("iso_active_dense");
-  if (moe == measurements().end() || dense == measurements().end()) return;
-  for (const auto& [tokens, measured] : moe->second) {
+  if (measured == measurements().end() || dense == measurements().end()) return;
+  for (const auto& [tokens, sample] : measured->second) {
     const auto same = dense->second.find(tokens);
     if (same == dense->second.end()) continue;
-    const double percent = 100.0 * measured.rate() / same->second.rate();
+    line(tokens, 100.0 * sample.rate() / same->second.rate());
+  }
+}
+
+// The target: the grouped expert GEMMs at >= kMoeTargetPercent of the dense GEMM rate. The
+// expert stage (BM_cuda_moe_expert_gemms: grouped gate/up GEMMs, SwiGLU, grouped down GEMMs)
+// does exactly the iso-active dense layer's work (same FLOPs, SwiGLU over as many elements), so
+// the ratio of their FLOP rates is how well the grouped GEMMs use the GPU compared with dense
+// GEMMs of the same total size. At few tokens both are bound by weight traffic, and the expert
+// stage reads up to experts / top_k times the weights, so the target is about many tokens.
+// Then, for information, the whole MoE layer (router, routing, permutation, the host wait for
+// the offsets and the un-permutation included) against the same dense layer.
+void print_moe_target() {
+  against_iso_active_dense("moe_expert_gemms", [](std::int64_t tokens, double percent) {
     fmt::print(
-        "target: MoE grouped GEMMs >= {:.0f}% of dense GEMM rate: {:.1f}% at {} tokens: {}\n",
+        "target: MoE grouped expert GEMMs >= {:.0f}% of the iso-active dense rate: {:.1f}% at {} "
+        "tokens: {}\n",
         kMoeTargetPercent, percent, tokens,
         percent >= kMoeTargetPercent ? "meets target" : "BELOW target");
-  }
+  });
+  against_iso_active_dense("moe", [](std::int64_t tokens, double percent) {
+    fmt::print("info: whole MoE layer at {:.1f}% of the iso-active dense rate at {} tokens\n",
+               percent, tokens);
+  });
 }
 
 // Each dense layer's best rate over the token counts, as a share of the square GEMM's.

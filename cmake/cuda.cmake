@@ -62,6 +62,16 @@ set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 set(CMAKE_CUDA_EXTENSIONS OFF)
 enable_language(CUDA)
 find_package(CUDAToolkit REQUIRED)
+# The MoE layer's expert GEMMs use cublasGemmGroupedBatchedEx, new in cuBLAS 12.5 (CUDA 12.5).
+if(CUDAToolkit_VERSION VERSION_LESS 12.5)
+  if(_ys_cuda_mode STREQUAL "ON")
+    message(FATAL_ERROR "YARDSTICK_CUDA=ON needs CUDA 12.5 or newer (cuBLAS grouped GEMMs); "
+                        "found ${CUDAToolkit_VERSION}")
+  endif()
+  message(STATUS "CUDA back end: not built (CUDA ${CUDAToolkit_VERSION} < 12.5, which the "
+                 "grouped expert GEMMs need)")
+  return()
+endif()
 
 target_sources(ys_kernels PRIVATE profiler/ffn_cuda.cu)
 # ys_kernels was created before CUDA was enabled, so its CUDA properties were not initialised

@@ -22,21 +22,35 @@
 //   4. gather_kernel: grouped row r <- x[grouped_slot[r] / top_k];
 //   5. the expert offsets (experts + 1 integers) are copied to pinned host memory and the host
 //      waits for them: the one synchronisation inside a pass, since cuBLAS takes the GEMM sizes
-//      from the host;
+//      from the host. The host then builds the grouped GEMM problem lists and queues the upload
+//      of their matrix pointers;
 //   6. one cublasGemmGroupedBatchedEx call for the gate and up GEMMs of every non-empty expert
 //      (one problem per group), one SwiGLU kernel over all grouped rows, then one grouped call
 //      for the down GEMMs;
 //   7. unpermute_kernel: y[t] = sum over j = 0..top_k-1 of gate[t, j] x expert_out[row of slot
 //      (t, j)], summed in slot order, so the result is deterministic.
-// The grouped calls take their sizes from host arrays and their matrix pointers from a device
-// array (uploaded from pinned memory on the stream), which is why the offsets must reach the
-// host first. Compute type CUBLAS_COMPUTE_32F keeps them strict FP32, like cublasSgemm.
+// moe_ffn::state runs them as three stages: route() (steps 1-5), expert_gemms() (step 6) and
+// combine() (step 7). expert_gemms() may be queued any number of times after one route(), which
+// is how seconds_per_expert_gemms() times it alone.
+//
+// The grouped calls (cuBLAS 12.5 or newer) take their operations, sizes, leading dimensions,
+// float scalars and group sizes from host arrays, read during the call (hence the wait for the
+// offsets), and their matrix pointers from device arrays. Those are uploaded from pinned memory
+// once per route(), right after the wait, when nothing queued can still read the previous
+// upload; launching (grouped_gemm::launch) only queues the GEMMs. Compute type
+// CUBLAS_COMPUTE_32F with CUDA_R_32F matrices and the default math mode keeps them strict FP32,
+// like cublasSgemm.
 #include "profiler/ffn_cuda.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
+
+// cublasGemmGroupedBatchedEx first shipped with cuBLAS 12.5 (CUDA 12.5).
+#if !defined(CUBLAS_VERSION) || CUBLAS_VERSION < 120500
+#error "profiler/ffn_cuda.cu needs cuBLAS 12.5 or newer (cublasGemmGroupedBatchedEx)"
+#endif
 
 #include <algorithm>
 #include <climits>
@@ -215,12 +229,14 @@ void gemm_row_major(cublasHandle_t handle, std::int64_t m, std::int64_t n, std::
                             inner, &zero, c, cols));
 }
 
-// Row-major GEMM problems C_i = A_i B_i (each densely packed), queued as one
+// Row-major GEMM problems C_i = A_i B_i (each densely packed), run as one
 // cublasGemmGroupedBatchedEx call with one problem per group: the experts' GEMMs of one stage
-// in a single launch sequence. cuBLAS reads the sizes and scalars from host arrays and the
-// matrix pointers from a device array, copied there through pinned memory. The caller must not
-// call run() again until the previous call's work has finished (the MoE pass synchronises once
-// per pass, before it builds the next problems).
+// in a single launch sequence. cuBLAS reads the operations, sizes, leading dimensions, scalars
+// (float, as CUBLAS_COMPUTE_32F wants, under CUBLAS_POINTER_MODE_HOST) and group sizes from host
+// arrays during the call, and the matrix pointers from device arrays, which upload() copies there
+// through pinned memory. Use: clear(), add() every problem, upload() once, then launch() as often
+// as wanted. launch() writes no memory that a queued copy or GEMM may still read, so repeated
+// launches (the timing loops) need no wait; upload() does, see there.
 class grouped_gemm {
  public:
   void clear() {
@@ -231,9 +247,13 @@ class grouped_gemm {
     ldb_.clear();
     ldc_.clear();
     pointers_.clear();
+    uploaded_ = false;
   }
 
-  // In cuBLAS's column-major view C^T (n x m) = B^T (n x k) A^T (k x m), as gemm_row_major.
+  // C (m x n) = A (m x k) B (k x n), row-major. In cuBLAS's column-major view that is
+  // C^T (n x m) = B^T (n x k) A^T (k x m), as in gemm_row_major: cuBLAS's m, n, k are n, m, k,
+  // its A is the row-major B (leading dimension n), its B the row-major A (leading dimension k),
+  // and C's leading dimension is n.
   void add(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
            float* c) {
     m_.push_back(to_int(n, "GEMM columns"));
@@ -243,31 +263,55 @@ class grouped_gemm {
     ldb_.push_back(k_.back());
     ldc_.push_back(m_.back());
     pointers_.push_back({b, a, c});
+    uploaded_ = false;
   }
 
-  void run(cublasHandle_t handle, const stream& on) {
+  // Fills the host arrays and queues the copy of the matrix pointers to the device on `on`. The
+  // caller makes sure that nothing queued still reads the previous upload, neither its pinned
+  // source nor its device copy (both may be rewritten or reallocated here): the MoE pass calls it
+  // right after waiting for the stream.
+  void upload(const stream& on) {
     const std::size_t count = pointers_.size();
-    if (count == 0) return;
+    to_int(static_cast<std::int64_t>(count), "grouped GEMM problems");
     ops_.assign(count, CUBLAS_OP_N);
     alpha_.assign(count, 1.0F);
     beta_.assign(count, 0.0F);
     group_sizes_.assign(count, 1);
-    if (host_pointers_ == nullptr || host_capacity_ < 3 * count) {
-      host_pointers_ = std::make_unique<pinned_buffer<const void*>>(3 * count);
-      host_capacity_ = 3 * count;
+    // Each of the three pointer arrays starts on a kPointerAlignment boundary of the allocation
+    // (cudaMalloc aligns that to 256 bytes), whatever the count.
+    stride_ = (count + kPointersPerBlock - 1) / kPointersPerBlock * kPointersPerBlock;
+    if (count == 0) {
+      uploaded_ = true;
+      return;
+    }
+    if (host_pointers_ == nullptr || host_capacity_ < 3 * stride_) {
+      host_pointers_.reset();
+      host_pointers_ = std::make_unique<pinned_buffer<const void*>>(3 * stride_);
+      host_capacity_ = 3 * stride_;
     }
     const void** host = host_pointers_->get();
+    std::fill_n(host, 3 * stride_, nullptr);
     for (std::size_t i = 0; i < count; ++i) {
       host[i] = pointers_[i].a;
-      host[count + i] = pointers_[i].b;
-      host[2 * count + i] = pointers_[i].c;
+      host[stride_ + i] = pointers_[i].b;
+      host[2 * stride_ + i] = pointers_[i].c;
     }
-    device_pointers_.reserve(3 * count);
-    YS_CUDA_CHECK(cudaMemcpyAsync(device_pointers_.get(), host, 3 * count * sizeof(const void*),
+    device_pointers_.reserve(3 * stride_);
+    YS_CUDA_CHECK(cudaMemcpyAsync(device_pointers_.get(), host, 3 * stride_ * sizeof(const void*),
                                   cudaMemcpyHostToDevice, on.get()));
+    uploaded_ = true;
+  }
+
+  // Queues the GEMMs on the handle's stream. Throws std::logic_error unless upload() followed
+  // the last change to the problems.
+  void launch(cublasHandle_t handle) const {
+    if (!uploaded_) throw std::logic_error("grouped_gemm::launch before upload");
+    const std::size_t count = pointers_.size();
+    if (count == 0) return;
     const void* const* a = device_pointers_.get();
-    const void* const* b = a + count;
-    void* const* c = const_cast<void* const*>(a + 2 * count);
+    const void* const* b = a + stride_;
+    // The C pointers are stored as const void* like the others; cuBLAS writes through them.
+    void* const* c = const_cast<void* const*>(a + 2 * stride_);
     YS_CUDA_CHECK(cublasGemmGroupedBatchedEx(
         handle, ops_.data(), ops_.data(), m_.data(), n_.data(), k_.data(), alpha_.data(), a,
         CUDA_R_32F, lda_.data(), b, CUDA_R_32F, ldb_.data(), beta_.data(), c, CUDA_R_32F,
@@ -275,6 +319,9 @@ class grouped_gemm {
   }
 
  private:
+  static constexpr std::size_t kPointerAlignment = 256;  // bytes
+  static constexpr std::size_t kPointersPerBlock = kPointerAlignment / sizeof(const void*);
+
   struct problem_pointers {
     const void* a;  // cuBLAS's A: the row-major B
     const void* b;  // cuBLAS's B: the row-major A
@@ -284,6 +331,8 @@ class grouped_gemm {
   std::vector<float> alpha_, beta_;
   std::vector<cublasOperation_t> ops_;
   std::vector<problem_pointers> pointers_;
+  bool uploaded_ = false;
+  std::size_t stride_ = 0;  // pointers from one array to the next in the uploaded block
   std::unique_ptr<pinned_buffer<const void*>> host_pointers_;
   std::size_t host_capacity_ = 0;
   device_buffer<const void*> device_pointers_;
@@ -671,6 +720,7 @@ struct moe_ffn::state {
     const std::int64_t slots = tokens * shape.top_k;
     to_int(slots, "tokens x top_k");
     work.synchronize();  // nothing queued may still use a buffer that grows
+    routed_slots = 0;    // the uploaded GEMM problems may point into buffers that grow
     x.reserve(to_size(tokens, shape.d_model));
     logits.reserve(to_size(tokens, shape.experts));
     expert.reserve(to_size(slots));
@@ -684,14 +734,25 @@ struct moe_ffn::state {
     y.reserve(to_size(tokens, shape.d_model));
   }
 
-  // Runs one pass from `input` (tokens x d_model on the device) into y; reserve() first. Waits
-  // once for the expert offsets (step 5 at the top); returns with the rest still queued.
+  // One pass from `input` (tokens x d_model on the device) into y, in the three stages below;
+  // reserve() first. Waits once, in route(); returns with the rest still queued.
   void run(const float* input, std::int64_t tokens) {
+    route(input, tokens);
+    expert_gemms();
+    combine(tokens);
+  }
+
+  // Stage 1, steps 1-5 at the top: queues the router GEMM, routing, grouping and gather, waits
+  // for the expert offsets, then builds both grouped GEMM problem lists and queues the upload of
+  // their pointer arrays. The wait has drained the stream, so the uploads overwrite nothing that
+  // queued work still reads.
+  void route(const float* input, std::int64_t tokens) {
     const std::int64_t slots = tokens * shape.top_k;
     const int experts = static_cast<int>(shape.experts);
     const int top_k = static_cast<int>(shape.top_k);
     cudaStream_t on = work.get();
-    last_tokens = 0;  // until this pass's routing is queued
+    last_tokens = 0;   // until this pass's routing is queued
+    routed_slots = 0;  // until this pass's GEMM problems are uploaded
 
     gemm_row_major(handle.get(), tokens, shape.experts, shape.d_model, input, router.get(),
                    logits.get());
@@ -712,8 +773,10 @@ struct moe_ffn::state {
     work.synchronize();
     const std::int64_t* offset = host_offsets.get();
 
-    // Two grouped GEMM calls: gate and up projections of every non-empty expert, then (after
-    // SwiGLU) their down projections.
+    // The gate and up projections of every non-empty expert in one list, their down
+    // projections in the other. Every matrix starts at a cudaMalloc'd base (256-byte aligned)
+    // plus a whole number of rows, so it is 16-byte aligned whenever d_model and d_expert are
+    // multiples of 4, as in every shape used here.
     const std::size_t expert_size = to_size(shape.d_model, shape.d_expert);
     gate_up_gemms.clear();
     down_gemms.clear();
@@ -728,11 +791,26 @@ struct moe_ffn::state {
       down_gemms.add(rows, shape.d_model, shape.d_expert, g.get() + offset[e] * shape.d_expert,
                      down.get() + e * expert_size, expert_out.get() + offset[e] * shape.d_model);
     }
-    gate_up_gemms.run(handle.get(), work);
-    swiglu(g.get(), u.get(), slots * shape.d_expert, on);
-    down_gemms.run(handle.get(), work);
-    unpermute_kernel<<<static_cast<unsigned int>(tokens), kThreads, 0, on>>>(
-        expert_out.get(), slot_row.get(), gates.get(), top_k, shape.d_model, y.get());
+    gate_up_gemms.upload(work);
+    down_gemms.upload(work);
+    routed_slots = slots;
+  }
+
+  // Stage 2, step 6: the grouped gate and up GEMMs, SwiGLU over every grouped row, the grouped
+  // down GEMMs, from grouped_x into expert_out; queued only. Any number of times after one
+  // route(): it rewrites no host memory and reads only what route() left on the device.
+  void expert_gemms() {
+    if (routed_slots == 0) throw std::logic_error("CUDA FFN: expert GEMMs before routing");
+    gate_up_gemms.launch(handle.get());
+    swiglu(g.get(), u.get(), routed_slots * shape.d_expert, work.get());
+    down_gemms.launch(handle.get());
+  }
+
+  // Stage 3, step 7: y = each token's gate-weighted sum of its expert outputs; queued only.
+  void combine(std::int64_t tokens) {
+    unpermute_kernel<<<static_cast<unsigned int>(tokens), kThreads, 0, work.get()>>>(
+        expert_out.get(), slot_row.get(), gates.get(), static_cast<int>(shape.top_k), shape.d_model,
+        y.get());
     YS_CUDA_CHECK_LAUNCH();
   }
 
@@ -760,7 +838,8 @@ struct moe_ffn::state {
   grouped_gemm down_gemms;
   device_buffer<float> timing_input;
   std::int64_t timing_tokens = 0;
-  std::int64_t last_tokens = 0;  // of the routing now in expert/gates/offsets/grouped_slot
+  std::int64_t last_tokens = 0;   // of the routing now in expert/gates/offsets/grouped_slot
+  std::int64_t routed_slots = 0;  // tokens x top_k of the problems now uploaded, 0 if none
 };
 
 moe_ffn::moe_ffn(const moe_ffn_weights& weights) {
@@ -776,6 +855,15 @@ std::vector<float> moe_ffn::forward(const std::vector<float>& x, std::int64_t to
 
 double moe_ffn::seconds_per_forward(std::int64_t tokens, int iterations) {
   return seconds_through(*state_, tokens, iterations);
+}
+
+double moe_ffn::seconds_per_expert_gemms(std::int64_t tokens, int iterations) {
+  state& s = *state_;
+  require_timing_arguments(tokens, iterations);
+  s.reserve(tokens);
+  upload_timing_input(tokens, s.shape.d_model, s.timing_input, s.timing_tokens, s.work);
+  s.route(s.timing_input.get(), tokens);
+  return time_passes(s.work, iterations, [&s] { s.expert_gemms(); });
 }
 
 routing_plan moe_ffn::last_routing() const {

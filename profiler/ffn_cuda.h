@@ -49,6 +49,15 @@ class moe_ffn {
 
   std::vector<float> forward(const std::vector<float>& x, std::int64_t tokens);
   double seconds_per_forward(std::int64_t tokens, int iterations);
+  // The grouped expert GEMMs' own time, for the ">= 60% of the dense GEMM rate" target: routes
+  // `tokens` device-resident random tokens once (the input of seconds_per_forward), then returns
+  // the mean device time (CUDA events, after one warm-up) of the expert stage alone: the grouped
+  // gate and up GEMMs, SwiGLU over the grouped rows and the grouped down GEMMs. No router GEMM,
+  // routing, permutation, host wait or un-permutation. Its FLOPs are
+  // 2 x 3 x tokens x top_k x d_model x d_expert, those of the iso-active dense layer. Throws
+  // std::invalid_argument when tokens < 1 or iterations < 1. last_routing() then returns the
+  // routing of these tokens; forward() is unaffected.
+  double seconds_per_expert_gemms(std::int64_t tokens, int iterations);
   // The routing of the last forward or timed pass, copied back from the device (expert, gate,
   // expert_offsets, grouped_slot as in ffn.h).
   routing_plan last_routing() const;

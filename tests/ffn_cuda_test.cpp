@@ -209,6 +209,49 @@ TEST(CudaFfn, TimedPassesLeaveForwardCorrect) {
   EXPECT_GT(cuda::square_gemm_seconds(256, 2), 0.0);
 }
 
+// Timing the expert stage alone routes the timing tokens once and queues the grouped GEMMs again
+// and again; forward() afterwards, with fewer and then more tokens than were timed, still routes
+// and computes afresh.
+TEST(CudaFfn, ExpertGemmTimingLeavesForwardCorrect) {
+  YS_SKIP_WITHOUT_CUDA();
+  const moe_ffn_weights weights = random_moe_weights(kEightExperts, 51);
+  cuda::moe_ffn layer(weights);
+  const std::int64_t tokens = 5;
+  const std::vector<float> x = random_activations(tokens, 64, 205);
+  ASSERT_GT(smallest_routing_gap(host_logits(weights, x, tokens), tokens, 8, 2), kTieMargin);
+  const std::vector<float> want = reference_moe_forward(weights, x, tokens);
+  EXPECT_LT(relative_error(layer.forward(x, tokens), want), kTolerance);
+
+  EXPECT_GT(layer.seconds_per_expert_gemms(300, 3), 0.0);
+  const routing_plan timed = layer.last_routing();
+  EXPECT_EQ(timed.tokens, 300);
+  ASSERT_EQ(timed.expert_offsets.size(), 9U);
+  EXPECT_EQ(timed.expert_offsets.back(), 600);
+  EXPECT_LT(relative_error(layer.forward(x, tokens), want), kTolerance);
+
+  // Timing fewer tokens than the buffers hold, then a forward pass that grows them.
+  EXPECT_GT(layer.seconds_per_expert_gemms(7, 2), 0.0);
+  EXPECT_EQ(layer.last_routing().tokens, 7);
+  const std::int64_t more = 300;
+  const std::vector<float> x_more = random_activations(more, 64, 205);
+  ASSERT_GT(smallest_routing_gap(host_logits(weights, x_more, more), more, 8, 2), kTieMargin);
+  EXPECT_LT(
+      relative_error(layer.forward(x_more, more), reference_moe_forward(weights, x_more, more)),
+      kTolerance);
+  EXPECT_GT(layer.seconds_per_forward(64, 2), 0.0);
+  EXPECT_LT(relative_error(layer.forward(x, tokens), want), kTolerance);
+}
+
+TEST(CudaFfn, ExpertGemmTimingRejectsBadArguments) {
+  YS_SKIP_WITHOUT_CUDA();
+  cuda::moe_ffn layer(random_moe_weights({8, 16, 4, 2}, 63));
+  EXPECT_THROW(layer.seconds_per_expert_gemms(0, 1), std::invalid_argument);
+  EXPECT_THROW(layer.seconds_per_expert_gemms(-3, 1), std::invalid_argument);
+  EXPECT_THROW(layer.seconds_per_expert_gemms(1, 0), std::invalid_argument);
+  EXPECT_THROW(layer.seconds_per_expert_gemms(1, -1), std::invalid_argument);
+  EXPECT_GT(layer.seconds_per_expert_gemms(1, 1), 0.0);
+}
+
 TEST(CudaFfn, RejectsBadArguments) {
   YS_SKIP_WITHOUT_CUDA();
   dense_ffn_weights dense = random_dense_weights({8, 16}, 61);
