@@ -11,6 +11,8 @@ namespace ys::profiler::cpu {
 
 // Threads the kernels use: OpenMP's count (OMP_NUM_THREADS, else one per core).
 int threads();
+// Sets that count for the rest of the process (n >= 1).
+void set_threads(int n);
 // "AVX512" / "AVX2 FMA" / "SSE2": the instruction set Eigen was built for, for reports.
 const char* simd_instruction_sets();
 
