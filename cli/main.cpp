@@ -243,21 +243,34 @@ int main(int argc, char** argv) {
   profile->add_option("--format", profile_options.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  profile->add_flag("--measure", profile_options.measure,
-                    "Also time one FFN layer, dense and sparse, at the config's shapes");
+  auto* measure = profile->add_flag(
+      "--measure", profile_options.measure,
+      "Also time one FFN layer, dense and sparse, at the config's shapes (float32)");
   profile->add_option("--backend", profile_options.backend, "Where --measure runs: cpu or cuda")
       ->check(CLI::IsMember({"cpu", "cuda"}))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(measure);
   profile
       ->add_option("--scale", profile_options.scale,
-                   "Multiply hidden size and FFN widths by this for --measure (default: the "
-                   "largest power of 1/2 that fits the backend)")
-      ->check(CLI::Range(0.0, 1.0));
+                   "With --measure: multiply hidden size and FFN widths by this, in (0, 1] "
+                   "(default: the largest power of 1/2 that fits the backend at 1024 tokens)")
+      ->check([](const std::string& text) -> std::string {
+        const double value = std::strtod(text.c_str(), nullptr);
+        return value > 0 && value <= 1 ? "" : "--scale must be in (0, 1]";
+      })
+      ->needs(measure);
   profile
       ->add_option("--tokens", profile_options.tokens,
-                   "Token counts (batch sizes) that --measure sweeps, comma-separated")
+                   "With --measure: token counts (batch sizes) to sweep, comma-separated")
       ->delimiter(',')
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(measure);
+  profile
+      ->add_option("--threads", profile_options.threads,
+                   "With --measure on the CPU: threads (default: OMP_NUM_THREADS, else one per "
+                   "core)")
+      ->check(CLI::PositiveNumber)
+      ->needs(measure);
 
   try {
     app.parse(argc, argv);

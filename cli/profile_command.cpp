@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/build_info.h"
 #include "harness/errors.h"
 #include "harness/run_files.h"
 #include "profiler/analytic.h"
@@ -18,6 +19,11 @@ profiler::model_config load_config(const std::string& name_or_path) {
   if (std::filesystem::exists(name_or_path)) {
     const auto text = read_text_file(name_or_path, "model config");
     return profiler::parse_config(parse_json_text(text, name_or_path), name_or_path);
+  }
+  // A preset name has no path separator and no extension: anything else was meant as a file.
+  if (name_or_path.find('/') != std::string::npos ||
+      std::filesystem::path(name_or_path).has_extension()) {
+    throw input_error(name_or_path + ": model config file not found");
   }
   return profiler::preset(name_or_path);
 }
@@ -56,33 +62,64 @@ std::string shapes_line(const profiler::ffn_layer_shapes& shapes) {
 
 std::string layer_cells(const profiler::measured_layer& layer, std::int64_t tokens) {
   const double t = static_cast<double>(tokens);
-  return fmt::format("{:>9.1f} {:>10.0f} {:>10.0f} {:>7.1f} {:>5.0f}%", layer.cost.flops / t / 1e6,
-                     1e9 * layer.roofline_seconds / t, 1e9 * layer.seconds / t,
-                     layer.cost.flops / layer.seconds / 1e9,
-                     100 * layer.roofline_seconds / layer.seconds);
+  return fmt::format(
+      "{:>9.1f} {:>11.0f} {:>11.0f} {:>5.0f}% {:>7.1f} {:>4.0f}%", layer.cost.flops / t / 1e6,
+      1e9 * layer.roofline_seconds / t, 1e9 * layer.seconds / t, 100 * layer.times.spread(),
+      layer.cost.flops / layer.seconds / 1e9, 100 * layer.roofline_seconds / layer.seconds);
 }
 
-void print_measurement(const profiler::measurement& m) {
-  fmt::print("\nmeasured FFN layer on {} ({}): {}\n", m.backend, m.device, shapes_line(m.shapes));
-  fmt::print("peak {:.1f} GFLOP/s (square GEMM, this run), bandwidth {:.1f} GB/s\n",
-             m.peak_flops / 1e9, m.bandwidth_bytes / 1e9);
-  const std::string columns = "MFLOP/tok roofline ns measured ns GFLOP/s   eff";
-  fmt::print("{:>6} | {:<47} | {:<47} | {}\n", "", "dense", m.shapes.sparse ? "sparse" : "",
-             m.shapes.sparse ? "sparse/dense" : "");
-  fmt::print("{:>6} | {} | {} | {}\n", "tokens", columns, m.shapes.sparse ? columns : "",
-             m.shapes.sparse ? "time   FLOPs" : "");
+constexpr std::string_view kLayerColumns = "MFLOP/tok roofline ns measured ns spread GFLOP/s  eff";
+
+void print_measurement_table(const profiler::measurement& m) {
+  const bool sparse = m.shapes.sparse.has_value();
+  const int width = static_cast<int>(kLayerColumns.size());
+  if (sparse) {
+    fmt::print("{:>6} | {:<{}} | {:<{}} | sparse/dense\n", "", "dense", width, "sparse", width);
+    fmt::print("{:>6} | {} | {} | time  FLOPs\n", "tokens", kLayerColumns, kLayerColumns);
+  } else {
+    fmt::print("{:>6} | {}\n", "tokens", kLayerColumns);
+  }
   for (const auto& p : m.points) {
-    if (!p.sparse) {
-      fmt::print("{:>6} | {} |\n", p.tokens, layer_cells(p.dense, p.tokens));
+    if (!sparse) {
+      fmt::print("{:>6} | {}\n", p.tokens, layer_cells(p.dense, p.tokens));
       continue;
     }
     fmt::print("{:>6} | {} | {} | {:.3f} {:.3f}\n", p.tokens, layer_cells(p.dense, p.tokens),
                layer_cells(*p.sparse, p.tokens), p.sparse->seconds / p.dense.seconds,
                p.sparse->cost.flops / p.dense.cost.flops);
   }
+}
+
+// Points whose fastest and slowest passes differ by more than kNoisySpread of the median.
+std::vector<std::string> noisy_points(const profiler::measurement& m) {
+  std::vector<std::string> noisy;
+  for (const auto& p : m.points) {
+    const bool dense_noisy = p.dense.times.spread() > profiler::kNoisySpread;
+    const bool sparse_noisy = p.sparse && p.sparse->times.spread() > profiler::kNoisySpread;
+    if (dense_noisy || sparse_noisy) noisy.push_back(std::to_string(p.tokens));
+  }
+  return noisy;
+}
+
+void print_measurement(const profiler::measurement& m) {
+  fmt::print("\nmeasured FFN layer, float32, on {} ({}): {}\n", m.backend, m.device,
+             shapes_line(m.shapes));
+  fmt::print("peak {:.1f} GFLOP/s (square GEMM, this run), bandwidth {:.1f} GB/s\n",
+             m.peak_flops / 1e9, m.bandwidth_bytes / 1e9);
+  print_measurement_table(m);
   fmt::print(
-      "(per token; roofline = max(FLOPs / peak, bytes / bandwidth) for the pass; eff = roofline "
-      "/ measured; sparse/dense FLOPs is the active/total ratio of the layer)\n");
+      "(per token; measured = median pass, spread = (slowest - fastest) / median; roofline = "
+      "max(FLOPs / peak, bytes / bandwidth); eff = roofline / measured{})\n",
+      m.shapes.sparse ? "; sparse/dense FLOPs = the layer's active/total ratio" : "");
+}
+
+void warn_if_noisy(const profiler::measurement& m) {
+  const auto noisy = noisy_points(m);
+  if (noisy.empty()) return;
+  fmt::print(stderr,
+             "warning: timings varied by more than {:.0f}% at {} tokens: another process was "
+             "probably using the CPU or GPU; rerun on an idle machine before quoting them\n",
+             100 * profiler::kNoisySpread, fmt::join(noisy, ", "));
 }
 
 }  // namespace
@@ -105,6 +142,8 @@ int profile_command(const profile_command_options& options) {
 
   nlohmann::json out = profiler::to_json(config, options.context);
   out["model"] = options.model_config;
+  out["created"] = utc_timestamp();
+  out["build"] = build_context();  // "context" is the context length here
   out["batch"] = options.batch;
   out["bytes_per_param"] = options.bytes_per_param;
   out["decode_bytes"] = profiler::to_json(bytes);
@@ -121,8 +160,11 @@ int profile_command(const profile_command_options& options) {
     measure.scale = options.scale;
     measure.tokens = options.tokens;
     measure.gpu = &gpu;
+    measure.threads = options.threads;
     measured = profiler::measure_ffn(config, measure);
     out["measured"] = profiler::to_json(*measured);
+    out["measured"]["noisy_points"] = noisy_points(*measured);
+    warn_if_noisy(*measured);
   }
   out["conventions"] =
       "a multiply-add is 2 FLOPs; forward pass only; weights-only bytes (no KV cache); uniform "
@@ -151,8 +193,11 @@ int profile_command(const profile_command_options& options) {
       "{:.2f}, router {:.4f})\n",
       flops.total / 1e9, flops.matmul / 1e9, flops.attention / 1e9, flops.lm_head / 1e9,
       flops.router / 1e9);
-  fmt::print("weights read per decoded token {:.2f} GB (experts touched per MoE layer {:.2f})\n",
-             bytes.total / 1e9, bytes.expected_experts_per_layer);
+  fmt::print("weights read per decoded token {:.2f} GB", bytes.total / 1e9);
+  if (config.is_moe()) {
+    fmt::print(" (experts touched per MoE layer {:.2f})", bytes.expected_experts_per_layer);
+  }
+  fmt::print("\n");
   for (const auto& [name, point] : {std::pair{"prefill", prefill}, std::pair{"decode", decode}}) {
     fmt::print("{:<8} intensity {:>8.1f} FLOP/byte (ridge {:.1f}): {}-bound, {:.3g} s\n", name,
                point.arithmetic_intensity, point.ridge_point,

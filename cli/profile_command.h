@@ -20,6 +20,7 @@ struct profile_command_options {
   std::string backend = "cpu";  // cpu | cuda
   double scale = 0;             // 0: the largest that fits the backend's budget
   std::vector<std::int64_t> tokens = {1, 4, 16, 64, 256, 1024};
+  int threads = 0;  // CPU threads for --measure; 0: OpenMP's default
 };
 
 int profile_command(const profile_command_options& options);

@@ -51,8 +51,10 @@ void progress_meter::draw_locked(bool final_line) {
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : NAN;
   const double percent = total_ ? 100.0 * static_cast<double>(done_) / total_ : 100.0;
-  std::string line = fmt::format("[{}] {}/{} ({:.1f}%) failed {} | {:.1f} {}/s | ", label_, done_,
-                                 total_, percent, failed_, rate, unit_);
+  std::string line = fmt::format("[{}] {}/{} ({:.1f}%) ", label_, done_, total_, percent);
+  // Failures only mean something for samples; a profiler's points do not fail one by one.
+  if (unit_ == "samples" || failed_ > 0) line += fmt::format("failed {} ", failed_);
+  line += fmt::format("| {:.1f} {}/s | ", rate, unit_);
   line += final_line ? fmt::format("took {}", format_duration(elapsed))
                      : fmt::format("ETA {}", format_duration(eta));
   if (interactive_) {

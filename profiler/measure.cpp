@@ -49,9 +49,14 @@ double median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
 }
 
-// Times `pass` after one warm-up until `min_seconds` have passed (at least kMinPasses times) and
-// returns the median: robust to a stray slow pass from another process.
-double median_pass_seconds(const std::function<void()>& pass, double min_seconds) {
+pass_times summarise(const std::vector<double>& times) {
+  return {median(times), *std::min_element(times.begin(), times.end()),
+          *std::max_element(times.begin(), times.end()), static_cast<int>(times.size())};
+}
+
+// Times `pass` after one warm-up until `min_seconds` have passed (at least kMinPasses times).
+// The median is the figure to quote: robust to a stray slow pass from another process.
+pass_times time_passes(const std::function<void()>& pass, double min_seconds) {
   pass();
   std::vector<double> times;
   const auto start = std::chrono::steady_clock::now();
@@ -63,7 +68,15 @@ double median_pass_seconds(const std::function<void()>& pass, double min_seconds
     const double elapsed = std::chrono::duration<double>(after - start).count();
     if (static_cast<int>(times.size()) >= kMinPasses && elapsed >= min_seconds) break;
   }
-  return median(times);
+  return summarise(times);
+}
+
+// A GPU figure: kMinPasses repeats of the event-timed mean over kCudaPasses passes.
+[[maybe_unused]] pass_times repeat_mean(const std::function<double()>& mean_seconds) {
+  std::vector<double> times;
+  for (int i = 0; i < kMinPasses; ++i)
+    times.push_back(mean_seconds());
+  return summarise(times);
 }
 
 // The CPU's bandwidth is measured on a copy as large as the dense layer's weights: the layers
@@ -81,9 +94,9 @@ double roofline_seconds(const layer_cost& cost, double peak_flops, double bandwi
 class layer_timer {
  public:
   virtual ~layer_timer() = default;
-  virtual double dense_seconds(std::int64_t tokens) = 0;
+  virtual pass_times dense_times(std::int64_t tokens) = 0;
   // Also reports the experts the pass touched.
-  virtual double sparse_seconds(std::int64_t tokens, double& touched) = 0;
+  virtual pass_times sparse_times(std::int64_t tokens, double& touched) = 0;
   virtual double peak_flops() = 0;
 };
 
@@ -97,14 +110,14 @@ class cpu_timer final : public layer_timer {
     if (shapes.sparse)
       sparse_ = std::make_unique<cpu::moe_ffn>(random_moe_weights(*shapes.sparse, 2));
   }
-  double dense_seconds(std::int64_t tokens) override {
-    return median_pass_seconds([&] { dense_.forward(x_.data(), tokens, y_.data()); }, min_seconds_);
+  pass_times dense_times(std::int64_t tokens) override {
+    return time_passes([&] { dense_.forward(x_.data(), tokens, y_.data()); }, min_seconds_);
   }
-  double sparse_seconds(std::int64_t tokens, double& touched) override {
-    const double seconds =
-        median_pass_seconds([&] { sparse_->forward(x_.data(), tokens, y_.data()); }, min_seconds_);
+  pass_times sparse_times(std::int64_t tokens, double& touched) override {
+    const pass_times times =
+        time_passes([&] { sparse_->forward(x_.data(), tokens, y_.data()); }, min_seconds_);
     touched = static_cast<double>(experts_touched(sparse_->last_routing()));
-    return seconds;
+    return times;
   }
   double peak_flops() override {
     const double n = static_cast<double>(kCpuPeakGemm);
@@ -128,13 +141,14 @@ class cuda_timer final : public layer_timer {
       sparse_ = std::make_unique<cuda::moe_ffn>(random_moe_weights(*shapes.sparse, 2));
     }
   }
-  double dense_seconds(std::int64_t tokens) override {
-    return dense_.seconds_per_forward(tokens, kCudaPasses);
+  pass_times dense_times(std::int64_t tokens) override {
+    return repeat_mean([&] { return dense_.seconds_per_forward(tokens, kCudaPasses); });
   }
-  double sparse_seconds(std::int64_t tokens, double& touched) override {
-    const double seconds = sparse_->seconds_per_forward(tokens, kCudaPasses);
+  pass_times sparse_times(std::int64_t tokens, double& touched) override {
+    const pass_times times =
+        repeat_mean([&] { return sparse_->seconds_per_forward(tokens, kCudaPasses); });
     touched = static_cast<double>(experts_touched(sparse_->last_routing()));
-    return seconds;
+    return times;
   }
   double peak_flops() override {
     const double n = static_cast<double>(kCudaPeakGemm);
@@ -164,7 +178,9 @@ std::string device_description(const std::string& backend) {
   if (backend == "cuda") return cuda::device_name();
 #endif
   (void)backend;
-  return fmt::format("CPU, {} threads, Eigen {}", cpu::threads(), cpu::simd_instruction_sets());
+  const int threads = cpu::threads();
+  return fmt::format("CPU, {} thread{}, Eigen {}", threads, threads == 1 ? "" : "s",
+                     cpu::simd_instruction_sets());
 }
 
 nlohmann::json to_json(const measured_layer& layer, std::int64_t tokens) {
@@ -176,6 +192,10 @@ nlohmann::json to_json(const measured_layer& layer, std::int64_t tokens) {
       {"measured_ns_per_token", 1e9 * layer.seconds / t},
       {"achieved_flops_per_s", layer.cost.flops / layer.seconds},
       {"efficiency", layer.roofline_seconds / layer.seconds},
+      {"fastest_ns_per_token", 1e9 * layer.times.fastest / t},
+      {"slowest_ns_per_token", 1e9 * layer.times.slowest / t},
+      {"passes", layer.times.passes},
+      {"spread", layer.times.spread()},
   };
   if (layer.experts_touched > 0) out["experts_touched"] = layer.experts_touched;
   return out;
@@ -186,6 +206,13 @@ nlohmann::json to_json(const measured_layer& layer, std::int64_t tokens) {
 ffn_layer_shapes ffn_shapes(const model_config& config, double scale) {
   if (!(scale > 0 && scale <= 1)) {
     throw input_error(fmt::format("--scale must be in (0, 1], got {}", scale));
+  }
+  if (static_cast<double>(config.hidden_size) * scale < kDimensionQuantum / 2.0) {
+    throw input_error(fmt::format(
+        "--scale {} would shrink hidden size {} below {}; the smallest scale for this config is "
+        "{:.3g}",
+        scale, config.hidden_size, kDimensionQuantum,
+        kDimensionQuantum / static_cast<double>(config.hidden_size)));
   }
   ffn_layer_shapes shapes;
   shapes.scale = scale;
@@ -201,13 +228,16 @@ ffn_layer_shapes ffn_shapes(const model_config& config, double scale) {
   return shapes;
 }
 
-double fitting_scale(const model_config& config, std::int64_t max_tokens, double max_weight_bytes,
-                     double max_pass_flops) {
+double fitting_scale(const model_config& config, std::int64_t reference_tokens,
+                     double max_weight_bytes, double max_pass_flops) {
   double scale = 1;
   for (int halvings = 0; halvings < 12; ++halvings, scale /= 2) {
+    // The next halving would leave too few hidden units to keep: stop at this scale.
+    if (static_cast<double>(config.hidden_size) * scale / 2 < kDimensionQuantum / 2.0) break;
     const dense_ffn_shape dense = ffn_shapes(config, scale).dense;
     const double weight_bytes = 4.0 * 3.0 * static_cast<double>(dense.d_model * dense.d_ff);
-    if (weight_bytes <= max_weight_bytes && dense_cost(dense, max_tokens).flops <= max_pass_flops) {
+    if (weight_bytes <= max_weight_bytes &&
+        dense_cost(dense, reference_tokens).flops <= max_pass_flops) {
       return scale;
     }
   }
@@ -220,20 +250,29 @@ measurement measure_ffn(const model_config& config, const measure_options& optio
   }
   if (options.tokens.empty()) throw input_error("--tokens needs at least one token count");
   for (const std::int64_t tokens : options.tokens) {
-    if (tokens < 1) throw input_error(fmt::format("--tokens: {} is not >= 1", tokens));
+    if (tokens < 1 || tokens > kMaxMeasuredTokens) {
+      throw input_error(
+          fmt::format("--tokens: {} is not between 1 and {}", tokens, kMaxMeasuredTokens));
+    }
   }
+  if (options.threads < 0) throw input_error("--threads must be >= 1");
+  std::vector<std::int64_t> sweep = options.tokens;
+  std::sort(sweep.begin(), sweep.end());
+  sweep.erase(std::unique(sweep.begin(), sweep.end()), sweep.end());
   const bool on_gpu = options.backend == "cuda";
   if (on_gpu) require_cuda_device();
-  const std::int64_t max_tokens = *std::max_element(options.tokens.begin(), options.tokens.end());
-  const double scale =
-      options.scale > 0
-          ? options.scale
-          : fitting_scale(config, max_tokens, on_gpu ? kCudaMaxWeightBytes : kCpuMaxWeightBytes,
-                          on_gpu ? kCudaMaxPassFlops : kCpuMaxPassFlops);
+  const std::int64_t max_tokens = sweep.back();
+  const double scale = options.scale > 0
+                           ? options.scale
+                           : fitting_scale(config, kScaleReferenceTokens,
+                                           on_gpu ? kCudaMaxWeightBytes : kCpuMaxWeightBytes,
+                                           on_gpu ? kCudaMaxPassFlops : kCpuMaxPassFlops);
+  if (!on_gpu && options.threads > 0) cpu::set_threads(options.threads);
 
   measurement out;
   out.backend = options.backend;
   out.device = device_description(options.backend);
+  out.threads = on_gpu ? 0 : cpu::threads();
   out.shapes = ffn_shapes(config, scale);
   std::unique_ptr<layer_timer> timer;
 #ifdef YARDSTICK_HAVE_CUDA
@@ -247,19 +286,21 @@ measurement measure_ffn(const model_config& config, const measure_options& optio
       on_gpu ? options.gpu->bandwidth_bytes : cpu::copy_bandwidth(copy_bytes(out.shapes.dense), 3);
 
   const std::size_t layers = out.shapes.sparse ? 2 : 1;
-  progress_meter progress("profile --measure", options.tokens.size() * layers,
-                          options.show_progress, stderr, "points");
-  for (const std::int64_t tokens : options.tokens) {
+  progress_meter progress("profile --measure", sweep.size() * layers, options.show_progress, stderr,
+                          "points");
+  for (const std::int64_t tokens : sweep) {
     measured_point point;
     point.tokens = tokens;
     point.dense.cost = dense_cost(out.shapes.dense, tokens);
-    point.dense.seconds = timer->dense_seconds(tokens);
+    point.dense.times = timer->dense_times(tokens);
+    point.dense.seconds = point.dense.times.median;
     point.dense.roofline_seconds =
         roofline_seconds(point.dense.cost, out.peak_flops, out.bandwidth_bytes);
     progress.advance(false);
     if (out.shapes.sparse) {
       measured_layer sparse;
-      sparse.seconds = timer->sparse_seconds(tokens, sparse.experts_touched);
+      sparse.times = timer->sparse_times(tokens, sparse.experts_touched);
+      sparse.seconds = sparse.times.median;
       sparse.cost = moe_cost(*out.shapes.sparse, tokens, sparse.experts_touched);
       sparse.roofline_seconds = roofline_seconds(sparse.cost, out.peak_flops, out.bandwidth_bytes);
       point.sparse = sparse;
@@ -294,6 +335,8 @@ nlohmann::json to_json(const measurement& measured) {
   }
   return {{"backend", measured.backend},
           {"device", measured.device},
+          {"threads", measured.threads},
+          {"precision", "float32"},
           {"peak_flops", measured.peak_flops},
           {"bandwidth_bytes_per_s", measured.bandwidth_bytes},
           {"layer", "one FFN layer; dense = the same weights without routing"},

@@ -32,22 +32,41 @@ struct ffn_layer_shapes {
 ffn_layer_shapes ffn_shapes(const model_config& config, double scale);
 
 // The largest scale 1, 1/2, 1/4, ... at which the dense layer's weights fit `max_weight_bytes`
-// and one dense pass over `max_tokens` tokens costs at most `max_pass_flops`.
-double fitting_scale(const model_config& config, std::int64_t max_tokens, double max_weight_bytes,
-                     double max_pass_flops);
+// and one dense pass over `reference_tokens` tokens costs at most `max_pass_flops`.
+double fitting_scale(const model_config& config, std::int64_t reference_tokens,
+                     double max_weight_bytes, double max_pass_flops);
+
+// The automatic scale is sized for passes of this many tokens whatever --tokens asks for, so
+// that two profiles of one model measure the same shapes.
+inline constexpr std::int64_t kScaleReferenceTokens = 1024;
+inline constexpr std::int64_t kMaxMeasuredTokens = 65536;
 
 struct measure_options {
   std::string backend = "cpu";  // cpu | cuda
   double scale = 0;             // 0: the largest that fits this backend's budget
-  std::vector<std::int64_t> tokens = {1, 4, 16, 64, 256, 1024};
+  std::vector<std::int64_t> tokens = {1, 4, 16, 64, 256, 1024};  // measured sorted, once each
+  int threads = 0;  // CPU threads; 0: OpenMP's default (OMP_NUM_THREADS, else one per core)
   double min_seconds_per_point = 0.2;  // keep timing one point until this much time has passed
   bool show_progress = true;           // a progress line on stderr
   const gpu_spec* gpu = nullptr;       // cuda: the bandwidth side of the roofline
 };
 
+// Times of one pass: median, fastest and slowest of `passes` timings (CPU: wall clock of each
+// pass; GPU: three repeats of the CUDA-event mean over a batch of passes).
+struct pass_times {
+  double median = 0;
+  double fastest = 0;
+  double slowest = 0;
+  int passes = 0;
+  // (slowest - fastest) / median: above kNoisySpread the machine was probably busy.
+  [[nodiscard]] double spread() const { return median > 0 ? (slowest - fastest) / median : 0; }
+};
+inline constexpr double kNoisySpread = 0.25;
+
 struct measured_layer {
   layer_cost cost;              // the analytic cost of one pass
-  double seconds = 0;           // measured: median pass, wall-clock (CPU) or CUDA events (GPU)
+  double seconds = 0;           // measured: times.median
+  pass_times times;             // wall clock (CPU) or CUDA events (GPU)
   double roofline_seconds = 0;  // max(FLOPs / measured peak, bytes / bandwidth)
   double experts_touched = 0;   // sparse only: experts that at least one token picked
 };
@@ -60,7 +79,8 @@ struct measured_point {
 
 struct measurement {
   std::string backend;
-  std::string device;          // "2 threads, AVX512 ..." or the GPU's name
+  std::string device;          // "CPU, 2 threads, Eigen AVX512 ..." or the GPU's name
+  int threads = 0;             // CPU threads used; 0 on a GPU
   double peak_flops = 0;       // measured with a square GEMM in the same run
   double bandwidth_bytes = 0;  // CPU: measured copy; GPU: the data sheet's figure
   ffn_layer_shapes shapes;

@@ -438,12 +438,21 @@ TEST(Cli, ProfileMeasureOnTheCpuAsJson) {
   // Mixtral routes 2 of 8 experts: a quarter of the dense layer's FLOPs, plus the router's.
   EXPECT_NEAR(point["flop_ratio"].get<double>(), 0.25, 0.001);
   EXPECT_NE(r.err.find("profile --measure"), std::string::npos) << "progress goes to stderr";
+  EXPECT_TRUE(j["build"].contains("git_revision"));
+  EXPECT_TRUE(j.contains("created"));
 }
 
 TEST(Cli, ProfileMeasureRefusesABadScaleAndAMissingGpu) {
   testing::temp_dir dir;
   EXPECT_EQ(run_yardstick("profile --model-config llama-2-7b --measure --scale 2", dir).exit_code,
             2);
+  // Measurement options without --measure would be silently ignored: refused instead.
+  EXPECT_EQ(run_yardstick("profile --model-config llama-2-7b --tokens 1,4", dir).exit_code, 2);
+  EXPECT_EQ(run_yardstick("profile --model-config llama-2-7b --measure --scale 0", dir).exit_code,
+            2);
+  const auto missing = run_yardstick("profile --model-config no/such/config.json", dir);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
   const auto cuda = run_yardstick(
       "profile --model-config llama-2-7b --measure --backend cuda --scale 0.03125 --tokens 1", dir);
   if (cuda.exit_code == 0) GTEST_SKIP() << "a GPU is attached: the CUDA path ran";

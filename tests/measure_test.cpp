@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "harness/errors.h"
 
 namespace ys::profiler {
@@ -66,6 +68,43 @@ TEST(MeasureFfn, TimesBothLayersAtEveryTokenCount) {
               1e-12);
 }
 
+TEST(MeasureFfn, SortsAndDeduplicatesTheSweepAndReportsTheSpread) {
+  measure_options options;
+  options.scale = 1.0 / 32;
+  options.tokens = {8, 2, 8};
+  options.min_seconds_per_point = 0;
+  options.show_progress = false;
+  options.threads = 1;
+  const auto m = measure_ffn(preset("llama-2-7b"), options);
+  ASSERT_EQ(m.points.size(), 2U);
+  EXPECT_EQ(m.points[0].tokens, 2);
+  EXPECT_EQ(m.points[1].tokens, 8);
+  EXPECT_EQ(m.threads, 1);
+  EXPECT_FALSE(m.points[0].sparse.has_value());
+  const auto& times = m.points[1].dense.times;
+  EXPECT_GE(times.passes, 3);
+  EXPECT_LE(times.fastest, times.median);
+  EXPECT_LE(times.median, times.slowest);
+  EXPECT_DOUBLE_EQ(m.points[1].dense.seconds, times.median);
+  const auto j = to_json(m);
+  EXPECT_EQ(j["precision"], "float32");
+  EXPECT_EQ(j["points"][1]["dense"]["passes"], times.passes);
+  EXPECT_GE(j["points"][1]["dense"]["spread"].get<double>(), 0.0);
+}
+
+TEST(MeasureShapes, AutomaticScaleDoesNotDependOnTheSweep) {
+  // Sized at 1024 tokens: the same shapes for --tokens 1 and for --tokens 16384.
+  EXPECT_DOUBLE_EQ(
+      fitting_scale(preset("mixtral-8x7b"), kScaleReferenceTokens, 512.0 * (1 << 20), 64e9), 0.125);
+  // A scale that would leave fewer than 16 hidden units is refused, naming the smallest.
+  try {
+    ffn_shapes(preset("llama-2-7b"), 0.001);
+    FAIL() << "expected a throw";
+  } catch (const input_error& error) {
+    EXPECT_NE(std::string(error.what()).find("0.00391"), std::string::npos) << error.what();
+  }
+}
+
 TEST(MeasureFfn, RefusesUnknownBackendsAndEmptySweeps) {
   measure_options options;
   options.backend = "tpu";
@@ -74,6 +113,8 @@ TEST(MeasureFfn, RefusesUnknownBackendsAndEmptySweeps) {
   options.tokens = {};
   EXPECT_THROW(measure_ffn(preset("llama-2-7b"), options), input_error);
   options.tokens = {0};
+  EXPECT_THROW(measure_ffn(preset("llama-2-7b"), options), input_error);
+  options.tokens = {kMaxMeasuredTokens + 1};  // would allocate gigabytes of activations
   EXPECT_THROW(measure_ffn(preset("llama-2-7b"), options), input_error);
 }
 
