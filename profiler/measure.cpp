@@ -74,6 +74,7 @@ pass_times time_passes(const std::function<void()>& pass, double min_seconds) {
 // A GPU figure: kMinPasses repeats of the event-timed mean over kCudaPasses passes.
 [[maybe_unused]] pass_times repeat_mean(const std::function<double()>& mean_seconds) {
   std::vector<double> times;
+  times.reserve(kMinPasses);
   for (int i = 0; i < kMinPasses; ++i)
     times.push_back(mean_seconds());
   return summarise(times);
@@ -83,7 +84,8 @@ pass_times time_passes(const std::function<void()>& pass, double min_seconds) {
 // stream their weights from wherever a working set of that size lives (a large last-level
 // cache holds small layers), so the roofline uses the bandwidth of that level.
 std::int64_t copy_bytes(const dense_ffn_shape& dense) {
-  return std::max(kMinCopyBytes, 4 * 3 * dense.d_model * dense.d_ff);
+  const std::int64_t float32_weights = std::int64_t{4} * 3 * dense.d_model * dense.d_ff;
+  return std::max(kMinCopyBytes, float32_weights);
 }
 
 double roofline_seconds(const layer_cost& cost, double peak_flops, double bandwidth) {
