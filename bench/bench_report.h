@@ -1,11 +1,13 @@
 // The one-line verdicts the benchmark programs print after Google Benchmark's table: a reporter
-// that keeps each benchmark's rate, and the "N per second (target >= M)" line.
+// that keeps each benchmark's rate, and the "N per second (target >= M)" line. The lines go to
+// rate_reporter::text_stream(), so that --benchmark_format=json or csv leaves stdout parseable.
 #pragma once
 
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,11 +16,26 @@
 
 namespace ys::bench {
 
-// Prints as usual and keeps, per benchmark function, the counters of the run to quote:
-// items_per_second (its rate) and any user counter. With --benchmark_repetitions the median is
-// the figure to quote; otherwise the one run.
-class rate_reporter : public benchmark::ConsoleReporter {
+// Keeps, per benchmark function, the counters of the run to quote: items_per_second (its rate)
+// and any user counter. With --benchmark_repetitions the median is the figure to quote; otherwise
+// the one run. Everything it is told goes on to the display reporter Google Benchmark would have
+// made itself (CreateDefaultDisplayReporter), so --benchmark_format and --benchmark_color work as
+// in any benchmark program. Construct it after benchmark::Initialize, which reads those flags.
+class rate_reporter : public benchmark::BenchmarkReporter {
  public:
+  // The display reporter is a static object of the library's: it is used, never deleted.
+  rate_reporter()
+      : display_(benchmark::CreateDefaultDisplayReporter()),
+        console_(dynamic_cast<benchmark::ConsoleReporter*>(display_) != nullptr) {}
+
+  // Where a program prints its own lines (verdicts, targets, the device): stdout under the
+  // console format; stderr when stdout carries JSON or CSV, which a line of text would break.
+  [[nodiscard]] std::FILE* text_stream() const { return console_ ? stdout : stderr; }
+
+  bool ReportContext(const Context& context) override { return display_->ReportContext(context); }
+
+  void Finalize() override { display_->Finalize(); }
+
   void ReportRuns(const std::vector<Run>& reports) override {
     for (const Run& run : reports) {
       if (run.error_occurred) continue;
@@ -40,7 +57,7 @@ class rate_reporter : public benchmark::ConsoleReporter {
       }
       have_median_[name] = have_median_[name] || is_median;
     }
-    ConsoleReporter::ReportRuns(reports);
+    display_->ReportRuns(reports);
   }
 
   // items_per_second of one benchmark, if it ran and reported one.
@@ -73,6 +90,8 @@ class rate_reporter : public benchmark::ConsoleReporter {
   }
 
  private:
+  benchmark::BenchmarkReporter* display_;
+  bool console_;
   std::map<std::string, double> per_second_;
   std::map<std::string, std::map<std::string, double>> counters_;
   std::map<std::string, std::map<std::string, std::map<std::string, double>>> by_argument_;
@@ -113,8 +132,8 @@ inline std::string format_target_line(const target_line& line, double rate) {
                      with_thousands_separators(line.target), line.after_target, verdict);
 }
 
-inline void print_target_line(const target_line& line, double rate) {
-  fmt::print("{}", format_target_line(line, rate));
+inline void print_target_line(std::FILE* stream, const target_line& line, double rate) {
+  fmt::print(stream, "{}", format_target_line(line, rate));
 }
 
 // The whole main() of a program whose summary is one target line: runs the benchmarks that the
@@ -126,7 +145,9 @@ inline int run_with_target_line(int argc, char** argv, const std::string& benchm
   rate_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  if (const auto rate = reporter.per_second(benchmark_name)) print_target_line(line, *rate);
+  if (const auto rate = reporter.per_second(benchmark_name)) {
+    print_target_line(reporter.text_stream(), line, *rate);
+  }
   return 0;
 }
 

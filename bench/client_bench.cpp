@@ -107,20 +107,22 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   g_backend = nullptr;
 
+  std::FILE* const out = reporter.text_stream();
   const std::string unit = fmt::format("requests/s at concurrency {}", kConcurrency);
   for (const auto& [name, rate] : reporter.per_second()) {
     const char* what = name == "bm_run_pipeline" ? "run pipeline" : "client";
-    ys::bench::print_target_line({.what = what,
+    ys::bench::print_target_line(out,
+                                 {.what = what,
                                   .unit = unit,
                                   .target = kTargetPerSecond,
                                   .after_target = " on 2 cores",
                                   .style = ys::bench::verdict_style::always},
                                  rate);
     if (const double failures = reporter.counter(name, "failures"); failures > 0) {
-      std::printf("%s: %.0f requests failed during the run\n", what, failures);
+      fmt::print(out, "{}: {:.0f} requests failed during the run\n", what, failures);
     }
   }
-  std::printf("(measured on %u hardware threads, server and client on the same machine)\n",
-              std::thread::hardware_concurrency());
+  fmt::print(out, "(measured on {} hardware threads, server and client on the same machine)\n",
+             std::thread::hardware_concurrency());
   return 0;
 }

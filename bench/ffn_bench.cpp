@@ -6,7 +6,8 @@
 // GEMM in the same run measures this machine's single-precision peak.
 //
 // Times are wall-clock (UseRealTime): the kernels are threaded, so CPU time would overcount.
-// Counters: FLOPs and bytes of one pass (ffn.h's conventions), GFLOP/s, ns per token.
+// Counters: FLOPs and bytes of one pass (ffn.h's conventions), FLOP/s (shown with an SI prefix:
+// "200.7G/s") and time/token (wall-clock time per token: "393.8us").
 // Targets, printed after the table:
 //   - from 512 tokens, the dense layer reaches >= 70% of the square GEMM's rate;
 //   - from 1024 tokens, time(MoE) / time(dense) <= 1.25 x FLOPs(MoE) / FLOPs(dense).
@@ -45,10 +46,11 @@ void set_counters(benchmark::State& state, const ys::profiler::layer_cost& cost,
                   std::int64_t tokens) {
   state.counters["FLOPs"] = cost.flops;
   state.counters["bytes"] = cost.bytes;
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(cost.flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["ns/token"] = benchmark::Counter(
-      static_cast<double>(tokens) * 1e-9,
+  state.counters["FLOP/s"] =
+      benchmark::Counter(cost.flops, benchmark::Counter::kIsIterationInvariantRate);
+  // Tokens per second, inverted: seconds per token.
+  state.counters["time/token"] = benchmark::Counter(
+      static_cast<double>(tokens),
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.SetItemsProcessed(state.iterations() * tokens);
 }
@@ -88,8 +90,8 @@ void BM_square_gemm(benchmark::State& state) {
   const double flops =
       2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
   state.counters["FLOPs"] = flops;
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_dense_ffn(benchmark::State& state) {
@@ -134,17 +136,18 @@ std::string verdict(bool met) {
   return met ? "meets target" : "BELOW target";
 }
 
+// `peak` in FLOP/s, like the counters.
 void print_peak_targets(const ys::bench::rate_reporter& reporter, double peak) {
   for (const std::int64_t tokens : kTokenCounts) {
     if (tokens < kPeakTargetFromTokens) continue;
-    const double rate = reporter.counter("BM_dense_ffn", std::to_string(tokens), "GFLOP/s");
+    const double rate = reporter.counter("BM_dense_ffn", std::to_string(tokens), "FLOP/s");
     if (rate == 0) continue;
     const double fraction = rate / peak;
-    fmt::print(
-        "dense FFN at {:>4} tokens: {:.1f} GFLOP/s = {:.0f}% of peak (target >= {:.0f}%): "
-        "{}\n",
-        tokens, rate, 100 * fraction, 100 * kPeakFractionTarget,
-        verdict(fraction >= kPeakFractionTarget));
+    fmt::print(reporter.text_stream(),
+               "dense FFN at {:>4} tokens: {:.1f} GFLOP/s = {:.0f}% of peak (target >= {:.0f}%): "
+               "{}\n",
+               tokens, rate * 1e-9, 100 * fraction, 100 * kPeakFractionTarget,
+               verdict(fraction >= kPeakFractionTarget));
   }
 }
 
@@ -153,12 +156,12 @@ void print_ratio_targets(const ys::bench::rate_reporter& reporter, const std::st
                          const char* label, bool is_target) {
   for (const std::int64_t tokens : kTokenCounts) {
     const std::string args = std::to_string(tokens);
-    const double moe_ns = reporter.counter("BM_moe_ffn", args, "ns/token");
-    const double dense_ns = reporter.counter(dense, args, "ns/token");
+    const double moe_time = reporter.counter("BM_moe_ffn", args, "time/token");
+    const double dense_time = reporter.counter(dense, args, "time/token");
     const double moe_flops = reporter.counter("BM_moe_ffn", args, "FLOPs");
     const double dense_flops = reporter.counter(dense, args, "FLOPs");
-    if (moe_ns == 0 || dense_ns == 0 || dense_flops == 0) continue;
-    const double time_ratio = moe_ns / dense_ns;
+    if (moe_time == 0 || dense_time == 0 || dense_flops == 0) continue;
+    const double time_ratio = moe_time / dense_time;
     const double ideal = moe_flops / dense_flops;
     const double over_ideal = time_ratio / ideal;
     std::string tail;
@@ -166,7 +169,8 @@ void print_ratio_targets(const ys::bench::rate_reporter& reporter, const std::st
       tail = fmt::format(" (target <= {:.2f}x): {}", kRatioTarget,
                          verdict(over_ideal <= kRatioTarget));
     }
-    fmt::print("MoE / {} at {:>4} tokens: time {:.3f}, FLOPs {:.3f}, {:.2f}x ideal{}\n", label,
+    fmt::print(reporter.text_stream(),
+               "MoE / {} at {:>4} tokens: time {:.3f}, FLOPs {:.3f}, {:.2f}x ideal{}\n", label,
                tokens, time_ratio, ideal, over_ideal, tail);
   }
 }
@@ -181,10 +185,11 @@ int main(int argc, char** argv) {
   ys::bench::rate_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  const double peak = reporter.counter("BM_square_gemm", std::to_string(kSquareGemm), "GFLOP/s");
+  const double peak = reporter.counter("BM_square_gemm", std::to_string(kSquareGemm), "FLOP/s");
   if (peak > 0) {
-    fmt::print("measured single-precision peak: {:.1f} GFLOP/s ({}x{} GEMM, {} threads)\n", peak,
-               kSquareGemm, kSquareGemm, cpu::threads());
+    fmt::print(reporter.text_stream(),
+               "measured single-precision peak: {:.1f} GFLOP/s ({}x{} GEMM, {} threads)\n",
+               peak * 1e-9, kSquareGemm, kSquareGemm, cpu::threads());
     print_peak_targets(reporter, peak);
   }
   print_ratio_targets(reporter, "BM_dense_ffn", "dense (same weights)", true);

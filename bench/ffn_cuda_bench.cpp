@@ -8,19 +8,23 @@
 //   BM_cuda_moe_expert_gemms   the MoE layer's expert stage alone (tokens routed once): the
 //                              grouped gate/up GEMMs, SwiGLU and the grouped down GEMMs;
 //   BM_cuda_iso_active_dense   the dense FFN with the MoE layer's FLOPs (d_ff 2 x 14336).
-// Counters per pass: FLOPs and bytes (ffn.h's cost model; for the expert stage the same without
-// the router), GFLOP/s, GB/s, ns_per_token. Then the target lines. Without a usable device it
-// prints one skip line and exits with 0 (1 when YARDSTICK_REQUIRE_CUDA=1 is in the environment).
+// Counters: FLOPs and bytes of one pass (ffn.h's cost model; for the expert stage the same
+// without the router), and the rates FLOP/s, bytes/s and time/token, shown with SI prefixes
+// ("52.1T/s", "3.2T/s", "45.6us"). Then the target lines. Without a usable device it prints one
+// skip line and exits with 0 (1 when YARDSTICK_REQUIRE_CUDA=1 is in the environment). Its own
+// lines go to stderr when --benchmark_format is json or csv, so stdout stays parseable.
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "bench/bench_report.h"
 #include "profiler/ffn.h"
 #include "profiler/ffn_cuda.h"
 
@@ -102,11 +106,17 @@ double run_timed(benchmark::State& state, const TimePass& time_pass) {
 void report(benchmark::State& state, const std::string& name, std::int64_t tokens,
             const profiler::layer_cost& cost, double seconds) {
   if (seconds <= 0) return;
+  // Rates over the manual (device) time, which Google Benchmark divides by: the same as per
+  // pass over `seconds`, the mean pass.
+  constexpr auto kRate = benchmark::Counter::kIsIterationInvariantRate;
   state.counters["FLOPs"] = cost.flops;
   state.counters["bytes"] = cost.bytes;
-  state.counters["GFLOP/s"] = cost.flops / seconds * 1e-9;
-  state.counters["GB/s"] = cost.bytes / seconds * 1e-9;
-  if (tokens > 0) state.counters["ns_per_token"] = seconds * 1e9 / static_cast<double>(tokens);
+  state.counters["FLOP/s"] = benchmark::Counter(cost.flops, kRate);
+  state.counters["bytes/s"] = benchmark::Counter(cost.bytes, kRate);
+  if (tokens > 0) {
+    state.counters["time/token"] =
+        benchmark::Counter(static_cast<double>(tokens), kRate | benchmark::Counter::kInvert);
+  }
   measurements()[name][state.range(0)] = {seconds, cost.flops};
 }
 
@@ -229,22 +239,23 @@ void against_iso_active_dense(const std::string& name, const Line& line) {
 // stage reads up to experts / top_k times the weights, so the target is about many tokens.
 // Then, for information, the whole MoE layer (router, routing, permutation, the host wait for
 // the offsets and the un-permutation included) against the same dense layer.
-void print_moe_target() {
-  against_iso_active_dense("moe_expert_gemms", [](std::int64_t tokens, double percent) {
+void print_moe_target(std::FILE* out) {
+  against_iso_active_dense("moe_expert_gemms", [out](std::int64_t tokens, double percent) {
     fmt::print(
+        out,
         "target: MoE grouped expert GEMMs >= {:.0f}% of the iso-active dense rate: {:.1f}% at {} "
         "tokens: {}\n",
         kMoeTargetPercent, percent, tokens,
         percent >= kMoeTargetPercent ? "meets target" : "BELOW target");
   });
-  against_iso_active_dense("moe", [](std::int64_t tokens, double percent) {
-    fmt::print("info: whole MoE layer at {:.1f}% of the iso-active dense rate at {} tokens\n",
+  against_iso_active_dense("moe", [out](std::int64_t tokens, double percent) {
+    fmt::print(out, "info: whole MoE layer at {:.1f}% of the iso-active dense rate at {} tokens\n",
                percent, tokens);
   });
 }
 
 // Each dense layer's best rate over the token counts, as a share of the square GEMM's.
-void print_peak_shares() {
+void print_peak_shares(std::FILE* out) {
   const auto square = measurements().find("square_gemm");
   if (square == measurements().end() || square->second.empty()) return;
   const auto& [n, peak] = *square->second.begin();
@@ -263,11 +274,11 @@ void print_peak_shares() {
         best_tokens = tokens;
       }
     }
-    fmt::print(
-        "{}: {:.0f} GFLOP/s at {} tokens = {:.1f}% of the square-GEMM peak ({:.0f} "
-        "GFLOP/s, n = {})\n",
-        label, best_rate * 1e-9, best_tokens, 100.0 * best_rate / peak.rate(), peak.rate() * 1e-9,
-        n);
+    fmt::print(out,
+               "{}: {:.0f} GFLOP/s at {} tokens = {:.1f}% of the square-GEMM peak ({:.0f} "
+               "GFLOP/s, n = {})\n",
+               label, best_rate * 1e-9, best_tokens, 100.0 * best_rate / peak.rate(),
+               peak.rate() * 1e-9, n);
   }
 }
 
@@ -279,17 +290,19 @@ bool cuda_required() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (const std::string why = cuda::unavailable_reason(); !why.empty()) {
-    fmt::print("bench_ffn_cuda: skipped: {}\n", why);
-    return cuda_required() ? 1 : 0;
-  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  fmt::print("device: {}\n", cuda::device_name());
-  benchmark::RunSpecifiedBenchmarks();
+  ys::bench::rate_reporter reporter;
+  std::FILE* const out = reporter.text_stream();
+  if (const std::string why = cuda::unavailable_reason(); !why.empty()) {
+    fmt::print(out, "bench_ffn_cuda: skipped: {}\n", why);
+    return cuda_required() ? 1 : 0;
+  }
+  fmt::print(out, "device: {}\n", cuda::device_name());
+  benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   the_layers() = layers{};
-  print_moe_target();
-  print_peak_shares();
+  print_moe_target(out);
+  print_peak_shares(out);
   return 0;
 }

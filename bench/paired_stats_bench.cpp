@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   // the reporter's rate (which honours --benchmark_repetitions medians) still gives the figure.
   if (const auto rate = reporter.per_second(kBootstrapBenchmark)) {
     const double milliseconds = 1000.0 * kResamples / *rate;
-    fmt::print("paired bootstrap: {:.1f} ms for {} resamples of {} items (target < {:.0f} ms){}\n",
+    fmt::print(reporter.text_stream(),
+               "paired bootstrap: {:.1f} ms for {} resamples of {} items (target < {:.0f} ms){}\n",
                milliseconds, ys::bench::with_thousands_separators(kResamples),
                ys::bench::with_thousands_separators(kItems), kTargetMilliseconds,
                milliseconds < kTargetMilliseconds ? "" : " ABOVE TARGET");
