@@ -1,6 +1,7 @@
 #include "reports/compare.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -78,12 +79,27 @@ std::vector<std::string> metric_names(const loaded_run& a, const loaded_run& b,
   return names;
 }
 
+// Whether `path` holds a profile (`yardstick profile --format json`): JSON with a batch sweep.
+bool looks_like_profile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const auto document = nlohmann::json::parse(in, nullptr, false);
+  return document.is_object() && document.contains("batch_sweep");
+}
+
 }  // namespace
 
 loaded_run load_run(const std::filesystem::path& path) {
   loaded_run run;
   run.dir = path.filename() == kRunFile ? path.parent_path() : path;
   if (run.dir.empty()) run.dir = ".";
+  if (std::error_code ec; run.dir == path && std::filesystem::is_regular_file(path, ec)) {
+    std::string message = fmt::format("{} is a file, not a run directory", path.string());
+    if (looks_like_profile(path)) {
+      message +=
+          fmt::format("; to chart a profile use yardstick report --profile {}", path.string());
+    }
+    throw input_error(message);
+  }
   run.summary = read_json_file(run.dir / kRunFile);
   const std::string status = run.summary.value("status", "complete");
   if (status != "complete") {

@@ -21,7 +21,9 @@ struct loaded_run {
 };
 
 // Reads DIR/run.json and DIR/samples.jsonl (DIR may also be the run.json path). Throws
-// input_error naming the file when either is missing or malformed, or the run is unfinished.
+// input_error naming the file when either is missing or malformed, or the run is unfinished; for
+// another file in DIR's place, "PATH is a file, not a run directory" (with a pointer to
+// `report --profile` when it is a profile).
 loaded_run load_run(const std::filesystem::path& path);
 
 struct flipped_item {

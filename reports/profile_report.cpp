@@ -158,7 +158,7 @@ profile_measurement read_measurement(const field_reader& in, const json& measure
       point.time_ratio = in.number(item, point_at, "time_ratio");
     if (in.optional(item, point_at, "flop_ratio") != nullptr)
       point.flop_ratio = in.number(item, point_at, "flop_ratio");
-    m.points.push_back(std::move(point));
+    m.points.push_back(point);
   }
   return m;
 }
@@ -328,6 +328,25 @@ std::pair<int, int> power_range(const std::vector<double>& values, double base) 
   return {from, to};
 }
 
+// A run's summary (`yardstick run` writes DIR/run.json) rather than a profile: the keys of a run
+// and none of a profile's.
+bool looks_like_run_summary(const json& document) {
+  return document.is_object() && !document.contains("batch_sweep") && document.contains("task") &&
+         (document.contains("metrics") || document.contains("status"));
+}
+
+// The widths' scale for a legend: "1/8" when it is a power of 1/2, else a decimal ("0.3").
+std::string scale_text(double scale) {
+  if (scale > 0.0 && scale < 1.0) {
+    const double halvings = std::round(std::log2(1.0 / scale));
+    const double power = std::ldexp(1.0, -static_cast<int>(halvings));
+    if (halvings >= 1.0 && halvings <= 62.0 && std::abs(power - scale) <= 1e-9 * scale) {
+      return fmt::format("1/{}", std::int64_t{1} << static_cast<int>(halvings));
+    }
+  }
+  return fmt::format("{:.3g}", scale);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -336,11 +355,30 @@ std::pair<int, int> power_range(const std::vector<double>& values, double base) 
 profile parse_profile(const nlohmann::json& document, std::string_view file) {
   const field_reader in(file);
   if (!document.is_object()) in.fail("", "not a JSON object");
-  const json& version = in.required(document, "", "schema_version");
-  if (!version.is_number_integer() || version.get<std::int64_t>() != kProfileSchemaVersion) {
+  if (looks_like_run_summary(document)) {
     throw input_error(fmt::format(
-        "{}: profile schema_version {} is not supported: this yardstick reads schema_version {} "
-        "(write it again with this version's `yardstick profile --format json`)",
+        "{} is a run.json, not a profile; pass its directory as a run, or make a profile with "
+        "`yardstick profile --format json`",
+        file));
+  }
+  const json& version = in.required(document, "", "schema_version");
+  if (!version.is_number_integer()) {
+    throw input_error(
+        fmt::format("{}: profile schema_version {} is not supported: this yardstick reads "
+                    "schema_version {}, a whole number",
+                    file, version.dump(), kProfileSchemaVersion));
+  }
+  if (version.get<std::int64_t>() > kProfileSchemaVersion) {
+    throw input_error(fmt::format(
+        "{}: profile schema_version {} was written by a newer yardstick (this one reads "
+        "schema_version {}); upgrade yardstick to read it",
+        file, version.dump(), kProfileSchemaVersion));
+  }
+  if (version.get<std::int64_t>() < kProfileSchemaVersion) {
+    throw input_error(fmt::format(
+        "{}: profile schema_version {} was written by an older yardstick (this one reads "
+        "schema_version {}); write it again with this version's `yardstick profile --format "
+        "json`",
         file, version.dump(), kProfileSchemaVersion));
   }
   profile p;
@@ -381,12 +419,13 @@ std::vector<profile_curve> profile_curves(const std::vector<profile>& profiles) 
     const profile& p = profiles[index];
     if (p.measured) {
       const auto& m = *p.measured;
-      profile_curve dense{fmt::format("{} dense layer (measured, {})", p.model, m.backend),
-                          curve_kind::dense,
-                          index,
-                          {}};
+      // How the curve was measured: the back end, and the widths when they are not the model's.
+      std::string how = fmt::format("measured, {}", m.backend);
+      if (m.scale != 1.0) how += fmt::format(", \u00D7{} widths", scale_text(m.scale));
+      profile_curve dense{
+          fmt::format("{} dense layer ({})", p.model, how), curve_kind::dense, index, {}};
       profile_curve sparse{
-          fmt::format("{} sparse layer (measured)", p.model), curve_kind::sparse, index, {}};
+          fmt::format("{} sparse layer ({})", p.model, how), curve_kind::sparse, index, {}};
       for (const auto& point : m.points) {
         const auto detail = [](const profile_layer_cost& cost) {
           return fmt::format("roofline {} ns, efficiency {:.1f}%, {:.2f} GFLOP/s achieved",

@@ -78,7 +78,8 @@ struct profile {
 
 // Reads a parsed profile document. `file` names it in errors: input_error with "FILE: field
 // 'measured.points[2].dense.measured_ns_per_token': missing". A schema_version other than 2 is
-// refused.
+// refused, saying whether a newer yardstick wrote it (upgrade) or an older one (write it again);
+// a run's run.json is recognised and named as such.
 profile parse_profile(const nlohmann::json& document, std::string_view file);
 // Reads and parses a profile file; input_error names the file when it cannot.
 profile load_profile(const std::filesystem::path& path);
@@ -92,8 +93,10 @@ struct curve_point {
 };
 
 // One line of the chart: measured profiles give "<model> dense layer (measured, <backend>)" and,
-// for a mixture of experts, "<model> sparse layer (measured)"; analytic-only profiles give
-// "<model> (analytic decode, <device>)" from the batch sweep.
+// for a mixture of experts, "<model> sparse layer (measured, <backend>)", both with the widths'
+// scale when it is not 1 ("(measured, cpu, ×1/8 widths)"; a power of 1/2 as a fraction, else a
+// decimal); analytic-only profiles give "<model> (analytic decode, <device>)" from the batch
+// sweep.
 struct profile_curve {
   std::string name;
   curve_kind kind = curve_kind::analytic;

@@ -117,6 +117,33 @@ TEST_F(shipped_pair, RunsOfDifferentEvaluationsAreRefusedWithTheDifference) {
   EXPECT_THROW(reports::load_run(out.path() / "missing"), input_error);
 }
 
+TEST(Compare, AFileInPlaceOfARunDirectoryIsNamedAsOne) {
+  testing::temp_dir dir;
+  const auto message = [](const std::filesystem::path& path) {
+    try {
+      reports::load_run(path);
+    } catch (const input_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto notes = dir.write("notes.txt", "not a run\n");
+  EXPECT_EQ(message(notes), notes.string() + " is a file, not a run directory");
+  const auto other_json = dir.write("other.json", R"({"task": {"name": "gsm8k"}})");
+  EXPECT_EQ(message(other_json), other_json.string() + " is a file, not a run directory");
+  // A profile gets a pointer to where profiles go.
+  const auto profile = dir.write("mixtral.json", R"({"schema_version": 2, "batch_sweep": []})");
+  EXPECT_EQ(message(profile), profile.string() +
+                                  " is a file, not a run directory; to chart a profile use "
+                                  "yardstick report --profile " +
+                                  profile.string());
+  // A missing directory still names run.json, and run.json itself is still a way to name a run.
+  EXPECT_NE(message(dir.path() / "absent").find("run.json"), std::string::npos);
+  std::filesystem::create_directories(dir.path() / "run");
+  const auto run_json = dir.write("run/run.json", "{");
+  EXPECT_EQ(message(run_json).find("is a file"), std::string::npos) << message(run_json);
+}
+
 TEST(Compare, XmlEscape) {
   EXPECT_EQ(reports::xml_escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
 }

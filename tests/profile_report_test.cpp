@@ -170,24 +170,51 @@ TEST(ProfileReport, AMissingOrMistypedFieldIsNamedWithItsPath) {
 TEST(ProfileReport, OtherSchemaVersionsAreRefused) {
   json document = read_json_file(kAnalytic);
   document["schema_version"] = 1;
-  const std::string old = parse_error(document);
-  EXPECT_NE(old.find("profile.json: profile schema_version 1 is not supported"), std::string::npos)
-      << old;
-  EXPECT_NE(old.find("reads schema_version 2"), std::string::npos) << old;
+  EXPECT_EQ(parse_error(document),
+            "profile.json: profile schema_version 1 was written by an older yardstick (this one "
+            "reads schema_version 2); write it again with this version's `yardstick profile "
+            "--format json`");
   document["schema_version"] = 3;
-  EXPECT_NE(parse_error(document).find("schema_version 3 is not supported"), std::string::npos);
+  EXPECT_EQ(parse_error(document),
+            "profile.json: profile schema_version 3 was written by a newer yardstick (this one "
+            "reads schema_version 2); upgrade yardstick to read it");
   document["schema_version"] = "2";
-  EXPECT_NE(parse_error(document).find("schema_version \"2\" is not supported"), std::string::npos);
+  EXPECT_EQ(parse_error(document),
+            "profile.json: profile schema_version \"2\" is not supported: this yardstick reads "
+            "schema_version 2, a whole number");
+  document["schema_version"] = 2.5;
+  EXPECT_NE(parse_error(document).find("schema_version 2.5 is not supported"), std::string::npos);
   document.erase("schema_version");
   EXPECT_EQ(parse_error(document), "profile.json: field 'schema_version': missing");
+}
+
+TEST(ProfileReport, ARunSummaryIsNamedAsOneNotAsAnOldProfile) {
+  // The keys `yardstick run` writes to run.json (schema_version 1 among them).
+  json run = {{"schema_version", 1},
+              {"label", "tuned"},
+              {"task", {{"name", "gsm8k"}}},
+              {"metrics", {{"exact_match", {{"value", 0.5}}}}},
+              {"status", "complete"}};
+  const std::string expected =
+      "profile.json is a run.json, not a profile; pass its directory as a run, or make a profile "
+      "with `yardstick profile --format json`";
+  EXPECT_EQ(parse_error(run), expected);
+  run.erase("metrics");  // an unfinished run: status, no metrics yet
+  EXPECT_EQ(parse_error(run), expected);
+  // A profile that happens to carry a "task" key is still read as a profile.
+  json profile_with_task = read_json_file(kAnalytic);
+  profile_with_task["task"] = "decode";
+  profile_with_task["status"] = "complete";
+  EXPECT_EQ(parse_error(profile_with_task), "");
 }
 
 TEST(ProfileReport, CurvesAreMeasuredDenseAndSparseOrAnalytic) {
   const auto curves = profile_curves(both());
   ASSERT_EQ(curves.size(), 3u);
-  EXPECT_EQ(curves[0].name, "mixtral-8x7b dense layer (measured, cpu)");
+  // The fixture was measured at a quarter of Mixtral's widths.
+  EXPECT_EQ(curves[0].name, "mixtral-8x7b dense layer (measured, cpu, \u00D71/4 widths)");
   EXPECT_EQ(curves[0].kind, curve_kind::dense);
-  EXPECT_EQ(curves[1].name, "mixtral-8x7b sparse layer (measured)");
+  EXPECT_EQ(curves[1].name, "mixtral-8x7b sparse layer (measured, cpu, \u00D71/4 widths)");
   EXPECT_EQ(curves[1].kind, curve_kind::sparse);
   EXPECT_EQ(curves[2].name, "llama-2-7b (analytic decode, h100-sxm)");
   EXPECT_EQ(curves[2].kind, curve_kind::analytic);
@@ -197,6 +224,33 @@ TEST(ProfileReport, CurvesAreMeasuredDenseAndSparseOrAnalytic) {
   EXPECT_DOUBLE_EQ(curves[1].points[1].tokens, 64.0);
   EXPECT_DOUBLE_EQ(curves[1].points[1].ns_per_token, 2624911.5);
   EXPECT_EQ(curves[2].points.size(), 11u);
+}
+
+TEST(ProfileReport, LegendNamesTheBackEndOfBothCurvesAndTheScaleUnlessItIsOne) {
+  profile p = load_profile(kMeasured);
+  const auto names = [&p](double scale, const std::string& backend) {
+    p.measured->scale = scale;
+    p.measured->backend = backend;
+    const auto curves = profile_curves({p});
+    EXPECT_EQ(curves.size(), 2u);
+    return std::pair{curves.at(0).name, curves.at(1).name};
+  };
+  EXPECT_EQ(names(1.0, "cuda"),
+            std::pair(std::string("mixtral-8x7b dense layer (measured, cuda)"),
+                      std::string("mixtral-8x7b sparse layer (measured, cuda)")));
+  EXPECT_EQ(names(0.125, "cpu").second,
+            "mixtral-8x7b sparse layer (measured, cpu, \u00D71/8 widths)");
+  EXPECT_EQ(names(0.5, "cpu").first, "mixtral-8x7b dense layer (measured, cpu, \u00D71/2 widths)");
+  EXPECT_EQ(names(1.0 / 1024, "cpu").first,
+            "mixtral-8x7b dense layer (measured, cpu, \u00D71/1024 widths)");
+  // Not a power of 1/2: a decimal.
+  EXPECT_EQ(names(0.3, "cpu").second,
+            "mixtral-8x7b sparse layer (measured, cpu, \u00D70.3 widths)");
+  EXPECT_EQ(names(0.75, "cpu").first,
+            "mixtral-8x7b dense layer (measured, cpu, \u00D70.75 widths)");
+  EXPECT_EQ(names(1.0 / 3, "cpu").first,
+            "mixtral-8x7b dense layer (measured, cpu, \u00D70.333 widths)");
+  EXPECT_EQ(names(2.0, "cpu").first, "mixtral-8x7b dense layer (measured, cpu, \u00D72 widths)");
 }
 
 TEST(ProfileReport, SvgDrawsOnePolylinePerCurveOnLogAxes) {
@@ -243,11 +297,14 @@ TEST(ProfileReport, SvgDrawsOnePolylinePerCurveOnLogAxes) {
   // Readable decade labels, and the exact values in the tooltips.
   for (const char* label : {">10 \u00B5s<", ">100 \u00B5s<", ">1 ms<", ">10 ms<", ">100 ms<"})
     EXPECT_NE(svg.find(label), std::string::npos) << label;
-  EXPECT_NE(svg.find("<title>mixtral-8x7b dense layer (measured, cpu): 1 token, 24.34 ms per "
-                     "token (24337740 ns)"),
+  EXPECT_NE(svg.find("<title>mixtral-8x7b dense layer (measured, cpu, \u00D71/4 widths): 1 "
+                     "token, 24.34 ms per token (24337740 ns)"),
             std::string::npos);
-  EXPECT_NE(svg.find("<title>mixtral-8x7b sparse layer (measured): 64 tokens, 2.625 ms per "
-                     "token (2624911.5 ns)"),
+  EXPECT_NE(svg.find("<title>mixtral-8x7b sparse layer (measured, cpu, \u00D71/4 widths): 64 "
+                     "tokens, 2.625 ms per token (2624911.5 ns)"),
+            std::string::npos);
+  // The legend carries the same names.
+  EXPECT_NE(svg.find(">mixtral-8x7b sparse layer (measured, cpu, \u00D71/4 widths)</text>"),
             std::string::npos);
   EXPECT_NE(svg.find("(123273.78149253732 ns); memory-bound</title>"), std::string::npos);
   EXPECT_EQ(svg.find("<script"), std::string::npos);
@@ -417,12 +474,44 @@ TEST(ProfileReportCli, UnusableInputExitsTwo) {
   const auto path = dir.write("old.json", old.dump());
   const auto refused = run_yardstick("report --profile " + path.string(), dir);
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_NE(refused.err.find("schema_version 1 is not supported"), std::string::npos)
+  EXPECT_NE(refused.err.find("schema_version 1 was written by an older yardstick"),
+            std::string::npos)
       << refused.err;
 
   const auto absent = run_yardstick("report --profile " + (dir.path() / "nope.json").string(), dir);
   EXPECT_EQ(absent.exit_code, 2);
   EXPECT_NE(absent.err.find("nope.json"), std::string::npos) << absent.err;
+}
+
+TEST(ProfileReportCli, ARunAndAProfileInEachOthersPlaceAreNamed) {
+  testing::temp_dir dir;
+  const auto run = dir.path() / "run";
+  const auto made = run_yardstick(
+      "run --task gsm8k --model replay:" + std::string(YARDSTICK_DATASETS_DIR) +
+          "/gsm8k/outputs/code-davinci-002.cot.jsonl --limit 3 -q --out " + run.string(),
+      dir);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+
+  // A run.json given as a profile.
+  const auto summary = (run / "run.json").string();
+  const auto as_profile = run_yardstick("report --profile " + summary, dir);
+  EXPECT_EQ(as_profile.exit_code, 2);
+  EXPECT_NE(as_profile.err.find(summary + " is a run.json, not a profile; pass its directory as a "
+                                          "run, or make a profile with `yardstick profile "
+                                          "--format json`"),
+            std::string::npos)
+      << as_profile.err;
+
+  // A profile given as a run directory.
+  const auto as_run = run_yardstick("report " + kMeasured, dir);
+  EXPECT_EQ(as_run.exit_code, 2);
+  EXPECT_NE(as_run.err.find(kMeasured +
+                            " is a file, not a run directory; to chart a profile use "
+                            "yardstick report --profile " +
+                            kMeasured),
+            std::string::npos)
+      << as_run.err;
+  EXPECT_EQ(as_run.err.find("cannot open"), std::string::npos) << as_run.err;
 }
 
 }  // namespace
