@@ -38,23 +38,35 @@ void swiglu_in_place(Block&& hidden, std::int64_t d_ff) {
 
 // Up to this many rows, multiply() streams the weights once itself instead of calling Eigen's
 // GEMM, which packs the whole weight matrix into a scratch copy on every call: for a handful of
-// rows that copy costs several times the multiply (bench_ffn's dense layer at 4 tokens took
-// 45 ms through Eigen against 7.5 ms at 1 token, where Eigen uses a GEMV).
+// rows that copy costs several times the multiply (bench_ffn's dense layer at 4 tokens: 45 ms
+// through Eigen, 9 ms this way). At 16 rows Eigen wins again (18 ms against 23 ms): the
+// accumulators no longer fit the cache level this loop assumes.
 constexpr std::int64_t kSmallBatchRows = 8;
-// Columns of the output one thread keeps in its accumulators: kSmallBatchRows x this many
-// floats (8 KiB) stay in L1 while the weights stream past.
-constexpr std::int64_t kColumnBlock = 256;
+// At most this many output columns per thread and block: kSmallBatchRows x 2048 floats (64 KiB)
+// of accumulators stay in L2 while each weight row segment (8 KiB, two pages) streams past in
+// order, which the hardware prefetcher follows; 1 KiB segments a page apart stalled on the TLB.
+constexpr std::int64_t kMaxColumnBlock = 2048;
+
+// Columns per block: the columns shared out over the threads, at most kMaxColumnBlock, a
+// multiple of 16 (one AVX-512 vector of floats).
+std::int64_t column_block(std::int64_t n) {
+  const std::int64_t per_thread = (n + threads() - 1) / threads();
+  return std::clamp<std::int64_t>((per_thread + 15) / 16 * 16, 16, kMaxColumnBlock);
+}
 
 // y (rows x n) = x (rows x k) w (k x n), all row-major with the given row strides, rows <=
 // kSmallBatchRows. Each weight row segment is loaded once and used for every row of x.
 void small_batch_multiply(const float* x, std::int64_t x_stride, std::int64_t rows, std::int64_t k,
                           const float* w, std::int64_t n, float* y, std::int64_t y_stride) {
-  const std::int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
+  const std::int64_t block_width = column_block(n);
+  const std::int64_t blocks = (n + block_width - 1) / block_width;
 #pragma omp parallel for schedule(static)
   for (std::int64_t block = 0; block < blocks; ++block) {
-    const std::int64_t first = block * kColumnBlock;
-    const std::int64_t width = std::min(kColumnBlock, n - first);
-    alignas(64) float sum[kSmallBatchRows][kColumnBlock] = {};
+    const std::int64_t first = block * block_width;
+    const std::int64_t width = std::min(block_width, n - first);
+    alignas(64) float sum[kSmallBatchRows][kMaxColumnBlock];
+    for (std::int64_t r = 0; r < rows; ++r)
+      std::fill(sum[r], sum[r] + width, 0.0F);
     for (std::int64_t i = 0; i < k; ++i) {
       const float* w_row = w + i * n + first;
       for (std::int64_t r = 0; r < rows; ++r) {
