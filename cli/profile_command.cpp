@@ -90,7 +90,7 @@ void print_measurement_table(const profiler::measurement& m) {
   }
 }
 
-// Points whose fastest and slowest passes differ by more than kNoisySpread of the median.
+// Points whose 10th and 90th percentile passes differ by more than kNoisySpread of the median.
 std::vector<std::string> noisy_points(const profiler::measurement& m) {
   std::vector<std::string> noisy;
   for (const auto& p : m.points) {
@@ -108,7 +108,7 @@ void print_measurement(const profiler::measurement& m) {
              m.peak_flops / 1e9, m.bandwidth_bytes / 1e9);
   print_measurement_table(m);
   fmt::print(
-      "(per token; measured = median pass, spread = (slowest - fastest) / median; roofline = "
+      "(per token; measured = median pass, spread = (p90 - p10) / median; roofline = "
       "max(FLOPs / peak, bytes / bandwidth); eff = roofline / measured{})\n",
       m.shapes.sparse ? "; sparse/dense FLOPs = the layer's active/total ratio" : "");
 }

@@ -206,8 +206,8 @@ expert_parallelism moe_ffn::last_parallelism() const {
 namespace {
 
 // Whole experts per thread needs enough non-empty experts to share out evenly; then it beats
-// splitting each GEMM across the threads at every size bench_ffn measures (16 to 4096 tokens,
-// 8 experts on 2 threads: 62 vs 40 GFLOP/s at 64 tokens, 205 vs 160 at 4096), because Eigen's
+// splitting each GEMM across the threads (or ties) at every size bench_ffn measures (16 to 4096,
+// 8 experts on 2 threads: 69 vs 48 GFLOP/s at 64 tokens, 221 vs 201 at 4096), because Eigen's
 // threaded GEMM synchronises per block and a thread alone keeps its packed panels in its cache.
 expert_parallelism choose_parallelism(const routing_plan& plan) {
   return experts_touched(plan) >= std::int64_t{2} * threads() ? expert_parallelism::over_experts

@@ -49,9 +49,17 @@ double median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
 }
 
-pass_times summarise(const std::vector<double>& times) {
-  return {median(times), *std::min_element(times.begin(), times.end()),
-          *std::max_element(times.begin(), times.end()), static_cast<int>(times.size())};
+// The value below which `fraction` of the sorted values lie (nearest rank).
+double percentile(const std::vector<double>& sorted, double fraction) {
+  const auto rank =
+      static_cast<std::size_t>(std::llround(fraction * static_cast<double>(sorted.size() - 1)));
+  return sorted[rank];
+}
+
+pass_times summarise(std::vector<double> times) {
+  std::sort(times.begin(), times.end());
+  return {median(times),          times.front(),          times.back(),
+          percentile(times, 0.1), percentile(times, 0.9), static_cast<int>(times.size())};
 }
 
 // Times `pass` after one warm-up until `min_seconds` have passed (at least kMinPasses times).

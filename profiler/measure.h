@@ -51,15 +51,19 @@ struct measure_options {
   const gpu_spec* gpu = nullptr;       // cuda: the bandwidth side of the roofline
 };
 
-// Times of one pass: median, fastest and slowest of `passes` timings (CPU: wall clock of each
+// Times of one pass over `passes` timings: median, fastest, slowest, and the 10th and 90th
+// percentiles, which the spread uses so that one interrupted pass does not flag a quiet machine
+// (CPU: wall clock of each
 // pass; GPU: three repeats of the CUDA-event mean over a batch of passes).
 struct pass_times {
   double median = 0;
   double fastest = 0;
   double slowest = 0;
+  double p10 = 0;
+  double p90 = 0;
   int passes = 0;
-  // (slowest - fastest) / median: above kNoisySpread the machine was probably busy.
-  [[nodiscard]] double spread() const { return median > 0 ? (slowest - fastest) / median : 0; }
+  // (p90 - p10) / median: above kNoisySpread the machine was probably busy.
+  [[nodiscard]] double spread() const { return median > 0 ? (p90 - p10) / median : 0; }
 };
 inline constexpr double kNoisySpread = 0.25;
 
