@@ -120,43 +120,48 @@ void report(benchmark::State& state, const std::string& name, std::int64_t token
   measurements()[name][state.range(0)] = {seconds, cost.flops};
 }
 
-void BM_cuda_square_gemm(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
+// Runs one benchmark body; a CUDA or cuBLAS failure marks that benchmark as errored instead of
+// ending the program, so the others still run and report.
+template <typename Body>
+void reporting_errors(benchmark::State& state, const Body& body) {
   try {
-    const double seconds =
-        run_timed(state, [n] { return cuda::square_gemm_seconds(n, kPassesPerIteration); });
-    const double size = static_cast<double>(n);
-    report(state, "square_gemm", 0, {2.0 * size * size * size, 3.0 * 4.0 * size * size}, seconds);
+    body();
   } catch (const std::exception& error) {
     state.SkipWithError(error.what());
   }
 }
 
+void BM_cuda_square_gemm(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  reporting_errors(state, [&] {
+    const double seconds =
+        run_timed(state, [n] { return cuda::square_gemm_seconds(n, kPassesPerIteration); });
+    const double size = static_cast<double>(n);
+    report(state, "square_gemm", 0, {2.0 * size * size * size, 3.0 * 4.0 * size * size}, seconds);
+  });
+}
+
 void BM_cuda_dense_ffn(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  try {
+  reporting_errors(state, [&] {
     cuda::dense_ffn& layer = total_dense_layer();
     const double seconds = run_timed(
         state, [&layer, tokens] { return layer.seconds_per_forward(tokens, kPassesPerIteration); });
     report(state, "dense", tokens,
            profiler::dense_cost(profiler::iso_total_dense(kMixtral), tokens), seconds);
-  } catch (const std::exception& error) {
-    state.SkipWithError(error.what());
-  }
+  });
 }
 
 void BM_cuda_moe_ffn(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  try {
+  reporting_errors(state, [&] {
     cuda::moe_ffn& layer = moe_layer();
     const double seconds = run_timed(
         state, [&layer, tokens] { return layer.seconds_per_forward(tokens, kPassesPerIteration); });
     const auto touched = static_cast<double>(profiler::experts_touched(layer.last_routing()));
     state.counters["experts_touched"] = touched;
     report(state, "moe", tokens, profiler::moe_cost(kMixtral, tokens, touched), seconds);
-  } catch (const std::exception& error) {
-    state.SkipWithError(error.what());
-  }
+  });
 }
 
 // The expert stage of one MoE pass over `tokens` tokens: 3 GEMMs of top_k x d_model x d_expert
@@ -172,7 +177,7 @@ profiler::layer_cost expert_gemms_cost(const profiler::moe_ffn_shape& shape, std
 
 void BM_cuda_moe_expert_gemms(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  try {
+  reporting_errors(state, [&] {
     cuda::moe_ffn& layer = moe_layer();
     const double seconds = run_timed(state, [&layer, tokens] {
       return layer.seconds_per_expert_gemms(tokens, kPassesPerIteration);
@@ -181,22 +186,18 @@ void BM_cuda_moe_expert_gemms(benchmark::State& state) {
     state.counters["experts_touched"] = touched;
     report(state, "moe_expert_gemms", tokens, expert_gemms_cost(kMixtral, tokens, touched),
            seconds);
-  } catch (const std::exception& error) {
-    state.SkipWithError(error.what());
-  }
+  });
 }
 
 void BM_cuda_iso_active_dense(benchmark::State& state) {
   const std::int64_t tokens = state.range(0);
-  try {
+  reporting_errors(state, [&] {
     cuda::dense_ffn& layer = active_dense_layer();
     const double seconds = run_timed(
         state, [&layer, tokens] { return layer.seconds_per_forward(tokens, kPassesPerIteration); });
     report(state, "iso_active_dense", tokens,
            profiler::dense_cost(profiler::iso_active_dense(kMixtral), tokens), seconds);
-  } catch (const std::exception& error) {
-    state.SkipWithError(error.what());
-  }
+  });
 }
 
 void token_counts(benchmark::internal::Benchmark* benchmark) {
