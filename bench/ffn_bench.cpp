@@ -45,8 +45,11 @@ const std::vector<float>& activations() {
   return x;
 }
 
+// Every benchmark here sets the same counters (Google Benchmark's CSV output aborts otherwise):
+// dense layers report 0 experts touched, the square GEMM its rows as tokens.
 void set_counters(benchmark::State& state, const ys::profiler::layer_cost& cost,
-                  std::int64_t tokens) {
+                  std::int64_t tokens, double experts_touched = 0) {
+  state.counters["experts_touched"] = experts_touched;
   state.counters["FLOPs"] = cost.flops;
   state.counters["bytes"] = cost.bytes;
   state.counters["FLOP/s"] =
@@ -81,8 +84,7 @@ void run_moe(benchmark::State& state, cpu::expert_parallelism parallelism) {
     benchmark::ClobberMemory();
   }
   const auto touched = static_cast<double>(ys::profiler::experts_touched(layer.last_routing()));
-  set_counters(state, ys::profiler::moe_cost(kMoe, tokens, touched), tokens);
-  state.counters["experts_touched"] = touched;
+  set_counters(state, ys::profiler::moe_cost(kMoe, tokens, touched), tokens, touched);
 }
 
 void BM_square_gemm(benchmark::State& state) {
@@ -90,11 +92,8 @@ void BM_square_gemm(benchmark::State& state) {
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     state.SetIterationTime(cpu::square_gemm_seconds(n, kPeakTries));
   }
-  const double flops =
-      2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
-  state.counters["FLOPs"] = flops;
-  state.counters["FLOP/s"] =
-      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  const double size = static_cast<double>(n);
+  set_counters(state, {2.0 * size * size * size, 3.0 * 4.0 * size * size}, n);
 }
 
 void BM_dense_ffn(benchmark::State& state) {

@@ -15,6 +15,7 @@
 // lines go to stderr when --benchmark_format is json or csv, so stdout stays parseable.
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -113,9 +114,13 @@ void report(benchmark::State& state, const std::string& name, std::int64_t token
   state.counters["bytes"] = cost.bytes;
   state.counters["FLOP/s"] = benchmark::Counter(cost.flops, kRate);
   state.counters["bytes/s"] = benchmark::Counter(cost.bytes, kRate);
-  if (tokens > 0) {
-    state.counters["time/token"] =
-        benchmark::Counter(static_cast<double>(tokens), kRate | benchmark::Counter::kInvert);
+  // Every benchmark sets the same counters: Google Benchmark's CSV output aborts otherwise. The
+  // square GEMM (tokens 0) reports its time per row, and MoE benchmarks overwrite experts_touched.
+  const double rows =
+      tokens > 0 ? static_cast<double>(tokens) : static_cast<double>(state.range(0));
+  state.counters["time/token"] = benchmark::Counter(rows, kRate | benchmark::Counter::kInvert);
+  if (state.counters.find("experts_touched") == state.counters.end()) {
+    state.counters["experts_touched"] = 0;
   }
   measurements()[name][state.range(0)] = {seconds, cost.flops};
 }
@@ -297,6 +302,11 @@ int main(int argc, char** argv) {
   std::FILE* const out = reporter.text_stream();
   if (const std::string why = cuda::unavailable_reason(); !why.empty()) {
     fmt::print(out, "bench_ffn_cuda: skipped: {}\n", why);
+    // A machine-readable run still gets a document to parse: no benchmarks, and why.
+    if (out != stdout) {
+      fmt::print("{}\n",
+                 nlohmann::json{{"benchmarks", nlohmann::json::array()}, {"skipped", why}}.dump(2));
+    }
     return cuda_required() ? 1 : 0;
   }
   fmt::print(out, "device: {}\n", cuda::device_name());
