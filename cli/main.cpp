@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
       ->add_option("--threads", profile_options.threads,
                    "With --measure on the CPU: threads (default: OMP_NUM_THREADS, else one per "
                    "core)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 4096))
       ->needs(measure);
 
   try {

@@ -1,5 +1,6 @@
 #include "cli/profile_command.h"
 
+#include <cmath>
 #include <filesystem>
 #include <optional>
 
@@ -91,12 +92,12 @@ void print_measurement_table(const profiler::measurement& m) {
 }
 
 // Points whose 10th and 90th percentile passes differ by more than kNoisySpread of the median.
-std::vector<std::string> noisy_points(const profiler::measurement& m) {
-  std::vector<std::string> noisy;
+std::vector<std::int64_t> noisy_points(const profiler::measurement& m) {
+  std::vector<std::int64_t> noisy;
   for (const auto& p : m.points) {
     const bool dense_noisy = p.dense.times.spread() > profiler::kNoisySpread;
     const bool sparse_noisy = p.sparse && p.sparse->times.spread() > profiler::kNoisySpread;
-    if (dense_noisy || sparse_noisy) noisy.push_back(std::to_string(p.tokens));
+    if (dense_noisy || sparse_noisy) noisy.push_back(p.tokens);
   }
   return noisy;
 }
@@ -117,9 +118,10 @@ void warn_if_noisy(const profiler::measurement& m) {
   const auto noisy = noisy_points(m);
   if (noisy.empty()) return;
   fmt::print(stderr,
-             "warning: timings varied by more than {:.0f}% at {} tokens: another process was "
+             "warning: timings varied by more than {:.0f}% at {} token{}: another process was "
              "probably using the CPU or GPU; rerun on an idle machine before quoting them\n",
-             100 * profiler::kNoisySpread, fmt::join(noisy, ", "));
+             100 * profiler::kNoisySpread, fmt::join(noisy, ", "),
+             noisy.size() == 1 && noisy.front() == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -128,7 +130,9 @@ int profile_command(const profile_command_options& options) {
   if (options.context < 1 || options.batch < 1) {
     throw input_error("--context and --batch must be >= 1");
   }
-  if (options.bytes_per_param <= 0) throw input_error("--bytes-per-param must be > 0");
+  if (!(std::isfinite(options.bytes_per_param) && options.bytes_per_param > 0)) {
+    throw input_error("--bytes-per-param must be a finite number > 0");
+  }
   const auto config = load_config(options.model_config);
   const auto& gpu = profiler::find_gpu(options.device);
   const auto params = profiler::count_parameters(config);

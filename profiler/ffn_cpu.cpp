@@ -120,6 +120,13 @@ const char* simd_instruction_sets() {
   return Eigen::SimdInstructionSetsInUse();
 }
 
+nlohmann::json library_versions() {
+  return {
+      {"eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                    "." + std::to_string(EIGEN_MINOR_VERSION)},
+      {"openmp", std::to_string(_OPENMP)}};
+}
+
 // ---- dense ----
 
 struct dense_ffn::state {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "profiler/ffn.h"
 
 namespace ys::profiler::cpu {
@@ -15,6 +17,8 @@ int threads();
 void set_threads(int n);
 // "AVX512" / "AVX2 FMA" / "SSE2": the instruction set Eigen was built for, for reports.
 const char* simd_instruction_sets();
+// {"eigen": "3.4.0", "openmp": "201511"}: what the CPU kernels were built with, for reports.
+nlohmann::json library_versions();
 
 class dense_ffn {
  public:

@@ -217,7 +217,7 @@ ffn_layer_shapes ffn_shapes(const model_config& config, double scale) {
   if (!(scale > 0 && scale <= 1)) {
     throw input_error(fmt::format("--scale must be in (0, 1], got {}", scale));
   }
-  if (static_cast<double>(config.hidden_size) * scale < kDimensionQuantum / 2.0) {
+  if (static_cast<double>(config.hidden_size) * scale < kDimensionQuantum) {
     throw input_error(fmt::format(
         "--scale {} would shrink hidden size {} below {}; the smallest scale for this config is "
         "{:.3g}",
@@ -243,7 +243,7 @@ double fitting_scale(const model_config& config, std::int64_t reference_tokens,
   double scale = 1;
   for (int halvings = 0; halvings < 12; ++halvings, scale /= 2) {
     // The next halving would leave too few hidden units to keep: stop at this scale.
-    if (static_cast<double>(config.hidden_size) * scale / 2 < kDimensionQuantum / 2.0) break;
+    if (static_cast<double>(config.hidden_size) * scale / 2 < kDimensionQuantum) break;
     const dense_ffn_shape dense = ffn_shapes(config, scale).dense;
     const double weight_bytes = 4.0 * 3.0 * static_cast<double>(dense.d_model * dense.d_ff);
     if (weight_bytes <= max_weight_bytes &&
@@ -347,6 +347,7 @@ nlohmann::json to_json(const measurement& measured) {
           {"device", measured.device},
           {"threads", measured.threads},
           {"precision", "float32"},
+          {"libraries", cpu::library_versions()},
           {"peak_flops", measured.peak_flops},
           {"bandwidth_bytes_per_s", measured.bandwidth_bytes},
           {"layer", "one FFN layer; dense = the same weights without routing"},

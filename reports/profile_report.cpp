@@ -127,6 +127,13 @@ profile_measurement read_measurement(const field_reader& in, const json& measure
   m.device = in.text(measured, at, "device");
   m.peak_flops = in.number(measured, at, "peak_flops");
   m.bandwidth_bytes_per_s = in.number(measured, at, "bandwidth_bytes_per_s");
+  if (const json* noisy = in.optional(measured, at, "noisy_points")) {
+    if (!noisy->is_array()) in.fail(at + ".noisy_points", "expected an array of token counts");
+    for (const json& tokens : *noisy) {
+      if (!tokens.is_number_integer()) in.fail(at + ".noisy_points", "expected token counts");
+      m.noisy_points.push_back(tokens.get<std::int64_t>());
+    }
+  }
 
   const std::string shapes_at = at + ".shapes";
   const json& shapes = in.object(measured, at, "shapes");
@@ -227,6 +234,12 @@ std::string profile_summary(const profile& p) {
         "One FFN layer timed on {} ({} back end; peak {:.1f} GFLOP/s, bandwidth {:.1f} GB/s): "
         "{}.",
         m.device, m.backend, m.peak_flops / 1e9, m.bandwidth_bytes_per_s / 1e9, shapes_text(m));
+    if (!m.noisy_points.empty()) {
+      text += fmt::format(
+          " Warning: timings at {} tokens varied by more than 25% between passes (a busy "
+          "machine); measure again before quoting them.",
+          fmt::join(m.noisy_points, ", "));
+    }
   } else {
     text += fmt::format(
         "Analytic decode step of the whole model on {} (roofline, weights-only "
@@ -746,9 +759,13 @@ ordered_json measurement_json(const profile_measurement& m) {
     if (point.flop_ratio) item["flop_ratio"] = *point.flop_ratio;
     points.push_back(std::move(item));
   }
-  return {{"backend", m.backend},       {"device", m.device},
-          {"peak_flops", m.peak_flops}, {"bandwidth_bytes_per_s", m.bandwidth_bytes_per_s},
-          {"shapes", shapes},           {"points", points}};
+  return {{"backend", m.backend},
+          {"device", m.device},
+          {"peak_flops", m.peak_flops},
+          {"bandwidth_bytes_per_s", m.bandwidth_bytes_per_s},
+          {"shapes", shapes},
+          {"points", points},
+          {"noisy_points", m.noisy_points}};
 }
 
 }  // namespace

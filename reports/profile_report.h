@@ -61,6 +61,8 @@ struct profile_measurement {
   std::int64_t dense_d_ff = 0;
   std::optional<profile_sparse_shape> sparse;
   std::vector<profile_measured_point> points;
+  // Token counts whose timings varied by more than 25% between passes (a busy machine); optional.
+  std::vector<std::int64_t> noisy_points;
 };
 
 struct profile {

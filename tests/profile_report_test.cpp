@@ -343,6 +343,18 @@ TEST(ProfileReport, MarkdownTablesCarryTheFixtureValues) {
   EXPECT_NE(md.find("8 experts of width 3584, top-2"), std::string::npos) << md;
 }
 
+TEST(ProfileReport, NoisyPointsAreFlaggedWhereTheFiguresAreQuoted) {
+  json document = json::parse(slurp(kMeasured));
+  document["measured"]["noisy_points"] = {1, 64};
+  const profile p = parse_profile(document, "noisy.json");
+  EXPECT_EQ(p.measured->noisy_points, (std::vector<std::int64_t>{1, 64}));
+  const std::string md = render_profile_markdown({p});
+  EXPECT_NE(md.find("timings at 1, 64 tokens varied by more than 25%"), std::string::npos) << md;
+  EXPECT_EQ(profiles_to_json({p})[0]["measured"]["noisy_points"], json({1, 64}));
+  document["measured"]["noisy_points"] = "1";
+  EXPECT_NE(parse_error(document).find("measured.noisy_points"), std::string::npos);
+}
+
 TEST(ProfileReport, JsonKeepsTheParsedProfilesAndReadsBack) {
   const auto profiles = both();
   nlohmann::ordered_json extra = {{"profiles", profiles_to_json(profiles)}};
