@@ -243,6 +243,10 @@ int main(int argc, char** argv) {
   profile->add_option("--format", profile_options.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  // Subcommands inherit the run's exit-code footer; these two only succeed or refuse input.
+  constexpr const char* kReadOnlyExitCodes = "Exit codes: 0 done; 2 unusable options or input.";
+  profile->footer(kReadOnlyExitCodes);
+  report->footer(kReadOnlyExitCodes);
   auto* measure = profile->add_flag(
       "--measure", profile_options.measure,
       "Also time one FFN layer, dense and sparse, at the config's shapes (float32)");
