@@ -43,10 +43,19 @@ std::int64_t expert_width(const model_config& config) {
   return config.moe_intermediate_size > 0 ? config.moe_intermediate_size : config.intermediate_size;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+double median_of_sorted(const std::vector<double>& sorted) {
+  const std::size_t mid = sorted.size() / 2;
+  return sorted.size() % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+}
+
+// The smallest scale that keeps kDimensionQuantum hidden units.
+double smallest_scale(const model_config& config) {
+  return kDimensionQuantum / static_cast<double>(config.hidden_size);
+}
+
+// Bytes of a dense SwiGLU layer's three float32 weight matrices.
+std::int64_t float32_weight_bytes(const dense_ffn_shape& dense) {
+  return std::int64_t{4} * 3 * dense.d_model * dense.d_ff;
 }
 
 // The value below which `fraction` of the sorted values lie (nearest rank).
@@ -58,8 +67,8 @@ double percentile(const std::vector<double>& sorted, double fraction) {
 
 pass_times summarise(std::vector<double> times) {
   std::sort(times.begin(), times.end());
-  return {median(times),          times.front(),          times.back(),
-          percentile(times, 0.1), percentile(times, 0.9), static_cast<int>(times.size())};
+  return {median_of_sorted(times), times.front(),          times.back(),
+          percentile(times, 0.1),  percentile(times, 0.9), static_cast<int>(times.size())};
 }
 
 // Times `pass` after one warm-up until `min_seconds` have passed (at least kMinPasses times).
@@ -92,8 +101,7 @@ pass_times time_passes(const std::function<void()>& pass, double min_seconds) {
 // stream their weights from wherever a working set of that size lives (a large last-level
 // cache holds small layers), so the roofline uses the bandwidth of that level.
 std::int64_t copy_bytes(const dense_ffn_shape& dense) {
-  const std::int64_t float32_weights = std::int64_t{4} * 3 * dense.d_model * dense.d_ff;
-  return std::max(kMinCopyBytes, float32_weights);
+  return std::max(kMinCopyBytes, float32_weight_bytes(dense));
 }
 
 double roofline_seconds(const layer_cost& cost, double peak_flops, double bandwidth) {
@@ -217,12 +225,11 @@ ffn_layer_shapes ffn_shapes(const model_config& config, double scale) {
   if (!(scale > 0 && scale <= 1)) {
     throw input_error(fmt::format("--scale must be in (0, 1], got {}", scale));
   }
-  if (static_cast<double>(config.hidden_size) * scale < kDimensionQuantum) {
+  if (scale < smallest_scale(config)) {
     throw input_error(fmt::format(
         "--scale {} would shrink hidden size {} below {}; the smallest scale for this config is "
         "{:.3g}",
-        scale, config.hidden_size, kDimensionQuantum,
-        kDimensionQuantum / static_cast<double>(config.hidden_size)));
+        scale, config.hidden_size, kDimensionQuantum, smallest_scale(config)));
   }
   ffn_layer_shapes shapes;
   shapes.scale = scale;
@@ -243,10 +250,9 @@ double fitting_scale(const model_config& config, std::int64_t reference_tokens,
   double scale = 1;
   for (int halvings = 0; halvings < 12; ++halvings, scale /= 2) {
     // The next halving would leave too few hidden units to keep: stop at this scale.
-    if (static_cast<double>(config.hidden_size) * scale / 2 < kDimensionQuantum) break;
+    if (scale / 2 < smallest_scale(config)) break;
     const dense_ffn_shape dense = ffn_shapes(config, scale).dense;
-    const double weight_bytes = 4.0 * 3.0 * static_cast<double>(dense.d_model * dense.d_ff);
-    if (weight_bytes <= max_weight_bytes &&
+    if (static_cast<double>(float32_weight_bytes(dense)) <= max_weight_bytes &&
         dense_cost(dense, reference_tokens).flops <= max_pass_flops) {
       return scale;
     }
